@@ -1,0 +1,112 @@
+/* linear.c - see linear.h. */
+#include "linear.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <svm.h>
+
+int nc_linear_init(nc_linear *l, size_t nlabels, uint32_t dim)
+{
+    memset(l, 0, sizeof(*l));
+    if (nlabels == 0 || nlabels > NC_LINEAR_MAX_LABELS)
+        return -1;
+    l->w = calloc((size_t)dim * nlabels, sizeof(*l->w));
+    l->b = calloc(nlabels ? nlabels : 1, sizeof(*l->b));
+    if (!l->w || !l->b) {
+        nc_linear_release(l);
+        return -1;
+    }
+    l->nlabels = nlabels;
+    l->dim = dim;
+    return 0;
+}
+
+void nc_linear_release(nc_linear *l)
+{
+    free(l->w);
+    free(l->b);
+    memset(l, 0, sizeof(*l));
+}
+
+int nc_linear_set_from_svm(nc_linear *l, size_t label, const struct svm_model *m, int positive,
+                           char *err, size_t errlen)
+{
+    if (m->nr_class != 2 && m->nr_class != 1) {
+        snprintf(err, errlen, "libsvm model has %d classes, expected 2", m->nr_class);
+        return -1;
+    }
+    if (m->param.kernel_type != LINEAR || m->param.svm_type != C_SVC) {
+        snprintf(err, errlen, "libsvm model is not a linear-kernel C-SVC");
+        return -1;
+    }
+    /* decision > 0 means model->label[0]; flip when that is the negative class. */
+    double sign = (m->label && m->label[0] == positive) ? 1.0 : -1.0;
+    size_t L = l->nlabels;
+    for (uint32_t i = 0; i < l->dim; i++)
+        l->w[(size_t)i * L + label] = 0.0;
+    for (int i = 0; i < m->l; i++) {
+        double c = m->sv_coef[0][i] * sign;
+        for (const struct svm_node *n = m->SV[i]; n->index != -1; n++) {
+            if (n->index < 1 || (uint32_t)n->index > l->dim) {
+                snprintf(err, errlen, "support vector index %d outside 1..%u", n->index, l->dim);
+                return -1;
+            }
+            l->w[(size_t)(n->index - 1) * L + label] += c * n->value;
+        }
+    }
+    l->b[label] = m->rho ? -m->rho[0] * sign : 0.0;
+    return 0;
+}
+
+void nc_linear_dot(const nc_linear *l, const struct nc_svec *x, double *dec)
+{
+    size_t L = l->nlabels;
+    for (size_t k = 0; k < L; k++)
+        dec[k] = l->b[k];
+    for (size_t i = 0; i < x->n; i++) {
+        const double *w = l->w + (size_t)x->idx[i] * L;
+        double v = x->val[i];
+        for (size_t k = 0; k < L; k++)
+            dec[k] += w[k] * v;
+    }
+}
+
+int nc_linear_score(const nc_linear *l, const nc_featurizer *f, nc_fscratch *s, struct nc_svec *v,
+                    const char *title, size_t tlen, const char *body, size_t blen, double *dec)
+{
+    if (nc_features_extract(f, s, title, tlen, body, blen) != 0)
+        return -1;
+    size_t nocc;
+    nc_fscratch_occ(s, &nocc);
+    if (nc_features_vector(f, s, 0, nocc, v) != 0)
+        return -1;
+    nc_linear_dot(l, v, dec);
+    enum { MAXP = 64 };
+    size_t stack[MAXP][2];
+    size_t np = nc_features_passages(f, s, NULL, 0);
+    if (np == 0)
+        return 0;
+    size_t (*ranges)[2] = np <= MAXP ? stack : malloc(np * sizeof(*ranges));
+    if (!ranges)
+        return -1;
+    nc_features_passages(f, s, ranges, np);
+    double pdec[NC_LINEAR_MAX_LABELS];
+    size_t L = l->nlabels;
+    int rc = 0;
+    for (size_t p = 0; p < np; p++) {
+        if (nc_features_vector(f, s, ranges[p][0], ranges[p][1], v) != 0) {
+            rc = -1;
+            break;
+        }
+        if (v->n == 0)
+            continue;
+        nc_linear_dot(l, v, pdec);
+        for (size_t k = 0; k < L; k++)
+            if (pdec[k] > dec[k])
+                dec[k] = pdec[k];
+    }
+    if (ranges != stack)
+        free(ranges);
+    return rc;
+}

@@ -1,0 +1,33 @@
+/*
+ * util.h - small helpers shared by the core: UTF-8 validation, file
+ * reading, hashing of files, time formatting.
+ */
+#ifndef NC_UTIL_H
+#define NC_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
+int nc_utf8_valid(const char *s, size_t n);
+
+/* Reads a whole file into a NUL-terminated malloc'd buffer. */
+int nc_read_file(const char *path, char **data, size_t *len, size_t max, char *err, size_t errlen);
+
+/* Writes a file atomically-enough for model building (write, fsync, close). */
+int nc_write_file(const char *path, const void *data, size_t len, char *err, size_t errlen);
+
+/* xxh3-64 of a buffer as 16 lower-case hex digits (out: 17 bytes). */
+void nc_hash_hex(const void *data, size_t len, char out[17]);
+
+/* RFC 3339 UTC with milliseconds: 2026-11-27T10:00:00.123Z (out: >= 32 bytes). */
+void nc_format_rfc3339_ms(int64_t ms, char *out, size_t outlen);
+
+/* Seconds since the epoch: SOURCE_DATE_EPOCH when set, else now. */
+time_t nc_build_time(void);
+
+/* Monotonic clock in seconds. */
+double nc_now(void);
+
+#endif
