@@ -35,6 +35,8 @@ struct nc_train_opts {
     int jobs;              /* worker processes; 0: number of CPUs */
     double eps;            /* libsvm stopping tolerance; 0: 0.001 */
     size_t limit;          /* use only the first N articles (tests); 0: all */
+    double threshold_margin; /* keep a tuned threshold only if it beats 0.5 by this
+                                much F1 in nested cross-validation; default 0.02 */
     int full_sv;           /* write libsvm's support vectors instead of the folded w */
     FILE *log;             /* progress, or NULL */
 };
