@@ -40,11 +40,11 @@ const char *const *nc_default_stopwords(size_t *n)
 void nc_feature_settings_default(struct nc_feature_settings *s)
 {
     memset(s, 0, sizeof(*s));
-    s->word_bits = 20;
+    s->word_bits = 18;
     s->word_ngram_max = 2;
     s->char_min = 3;
     s->char_max = 5;
-    s->char_bits = 20;
+    s->char_bits = 18;
     s->title_weight = 1.0;
     s->passage_words = 40;
     s->passage_stride = 20;
@@ -535,6 +535,33 @@ int nc_features_bag(const nc_featurizer *f, nc_fscratch *s, size_t from, size_t 
     return 0;
 }
 
+/* 1 + ln(tf): a table for the small whole counts that make up nearly all tf. */
+static double sublinear_tf(double tf)
+{
+    enum { N = 64 };
+    static const double table[N] = {
+        0, 1.0, 1.6931471805599454, 2.09861228866811, 2.386294361119891, 2.6094379124341005,
+        2.791759469228055, 2.9459101490553135, 3.0794415416798357, 3.1972245773362196,
+        3.302585092994046, 3.3978952727983707, 3.4849066497880004, 3.5649493574615367,
+        3.6390573296152584, 3.70805020110221, 3.772588722239781, 3.833213344056216,
+        3.8903717578961645, 3.9444389791664403, 3.995732273553991, 4.044522437723423,
+        4.091042453358316, 4.13549421592915, 4.178053830347945, 4.218875824868201,
+        4.258096538021482, 4.295836866004329, 4.332204510175204, 4.367295829986475,
+        4.401197381662156, 4.433987204485146, 4.465735902799727, 4.49650756146648,
+        4.526360524616162, 4.555348061489413, 4.58351893845611, 4.610917912644224,
+        4.637586159726386, 4.663561646129646, 4.688879454113936, 4.713572066704308,
+        4.737669618283368, 4.761200115693562, 4.7841896339182615, 4.80666248977032,
+        4.828641396489095, 4.850147601710058, 4.871201010907891, 4.891820298110627,
+        4.912023005428146, 4.931825632724326, 4.951243718581427, 4.970291913552122,
+        4.9889840465642745, 5.007333185232471, 5.02535169073515, 5.04305126783455,
+        5.060443010546419, 5.07753744390572, 5.0943445622221, 5.110873864173311,
+        5.127134385045092, 5.143134726391533};
+    int i = (int)tf;
+    if (i >= 1 && i < N && (double)i == tf)
+        return table[i];
+    return 1.0 + log(tf);
+}
+
 int nc_features_vector(const nc_featurizer *f, nc_fscratch *s, size_t from, size_t to,
                        struct nc_svec *out)
 {
@@ -546,7 +573,7 @@ int nc_features_vector(const nc_featurizer *f, nc_fscratch *s, size_t from, size
         uint32_t idx = out->idx[i];
         if (f->df && f->df[idx] < f->s.min_df)
             continue;
-        double v = (1.0 + log(out->val[i])) * (f->idf ? f->idf[idx] : 1.0);
+        double v = sublinear_tf(out->val[i]) * (f->idf ? f->idf[idx] : 1.0);
         out->idx[kept] = idx;
         out->val[kept++] = v;
         norm2[idx >= f->wdim] += v * v;
