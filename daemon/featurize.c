@@ -276,6 +276,18 @@ int nc_featurizer_set_df(nc_featurizer *f, const uint32_t *df, uint32_t ndocs)
     return 0;
 }
 
+uint32_t nc_featurizer_word_dim(const nc_featurizer *f)
+{
+    return f->wdim;
+}
+
+double nc_featurizer_idf(const nc_featurizer *f, uint32_t idx)
+{
+    if (!f->idf || idx >= f->dim || f->df[idx] < f->s.min_df)
+        return 0.0;
+    return f->idf[idx];
+}
+
 const uint32_t *nc_featurizer_df(const nc_featurizer *f)
 {
     return f->df;
@@ -536,7 +548,7 @@ int nc_features_bag(const nc_featurizer *f, nc_fscratch *s, size_t from, size_t 
 }
 
 /* 1 + ln(tf): a table for the small whole counts that make up nearly all tf. */
-static double sublinear_tf(double tf)
+double nc_sublinear_tf(double tf)
 {
     enum { N = 64 };
     static const double table[N] = {
@@ -573,7 +585,7 @@ int nc_features_vector(const nc_featurizer *f, nc_fscratch *s, size_t from, size
         uint32_t idx = out->idx[i];
         if (f->df && f->df[idx] < f->s.min_df)
             continue;
-        double v = sublinear_tf(out->val[i]) * (f->idf ? f->idf[idx] : 1.0);
+        double v = nc_sublinear_tf(out->val[i]) * (f->idf ? f->idf[idx] : 1.0);
         out->idx[kept] = idx;
         out->val[kept++] = v;
         norm2[idx >= f->wdim] += v * v;

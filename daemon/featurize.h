@@ -79,6 +79,12 @@ nc_featurizer *nc_featurizer_new(const struct nc_feature_settings *s, char *err,
 void nc_featurizer_free(nc_featurizer *f);
 const struct nc_feature_settings *nc_featurizer_settings(const nc_featurizer *f);
 uint32_t nc_featurizer_dim(const nc_featurizer *f);
+/* Indices below this are word features, the others character n-grams. */
+uint32_t nc_featurizer_word_dim(const nc_featurizer *f);
+/* idf of a feature, 0 for features dropped by min_df (needs the df table). */
+double nc_featurizer_idf(const nc_featurizer *f, uint32_t idx);
+/* 1 + ln tf (tf > 0). */
+double nc_sublinear_tf(double tf);
 /* Document frequencies of the training set (dim entries) and its size. */
 int nc_featurizer_set_df(nc_featurizer *f, const uint32_t *df, uint32_t ndocs);
 const uint32_t *nc_featurizer_df(const nc_featurizer *f);

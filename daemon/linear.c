@@ -1,6 +1,7 @@
 /* linear.c - see linear.h. */
 #include "linear.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ void nc_linear_release(nc_linear *l)
 {
     free(l->w);
     free(l->b);
+    free(l->rows);
     memset(l, 0, sizeof(*l));
 }
 
@@ -59,6 +61,53 @@ int nc_linear_set_from_svm(nc_linear *l, size_t label, const struct svm_model *m
     return 0;
 }
 
+int nc_linear_pack(nc_linear *l, const nc_featurizer *f)
+{
+    size_t L = l->nlabels, stride = L + 1;
+    if (nc_featurizer_dim(f) != l->dim)
+        return -1;
+    double *rows = malloc((size_t)l->dim * stride * sizeof(*rows));
+    if (!rows)
+        return -1;
+    for (uint32_t i = 0; i < l->dim; i++) {
+        double *r = rows + (size_t)i * stride;
+        r[0] = nc_featurizer_idf(f, i);
+        memcpy(r + 1, l->w + (size_t)i * L, L * sizeof(double));
+    }
+    free(l->rows);
+    l->rows = rows;
+    l->word_dim = nc_featurizer_word_dim(f);
+    return 0;
+}
+
+/* Decision values of occurrences [from, to) through the scoring table. */
+static int score_packed(const nc_linear *l, const nc_featurizer *f, nc_fscratch *s,
+                        struct nc_svec *v, size_t from, size_t to, double *dec)
+{
+    if (nc_features_bag(f, s, from, to, v) != 0)
+        return -1;
+    size_t L = l->nlabels, stride = L + 1;
+    double dot[2][NC_LINEAR_MAX_LABELS], n2[2] = {0, 0};
+    memset(dot, 0, sizeof(dot[0]) * 2);
+    size_t kept = 0;
+    for (size_t i = 0; i < v->n; i++) {
+        uint32_t idx = v->idx[i];
+        const double *r = l->rows + (size_t)idx * stride;
+        if (r[0] == 0.0)
+            continue;
+        double x = nc_sublinear_tf(v->val[i]) * r[0];
+        int blk = idx >= l->word_dim;
+        n2[blk] += x * x;
+        for (size_t k = 0; k < L; k++)
+            dot[blk][k] += x * r[1 + k];
+        kept++;
+    }
+    double inv0 = n2[0] > 0 ? 1.0 / sqrt(n2[0]) : 0.0, inv1 = n2[1] > 0 ? 1.0 / sqrt(n2[1]) : 0.0;
+    for (size_t k = 0; k < L; k++)
+        dec[k] = l->b[k] + dot[0][k] * inv0 + dot[1][k] * inv1;
+    return kept ? 1 : 0;
+}
+
 void nc_linear_dot(const nc_linear *l, const struct nc_svec *x, double *dec)
 {
     size_t L = l->nlabels;
@@ -79,9 +128,14 @@ int nc_linear_score(const nc_linear *l, const nc_featurizer *f, nc_fscratch *s, 
         return -1;
     size_t nocc;
     nc_fscratch_occ(s, &nocc);
-    if (nc_features_vector(f, s, 0, nocc, v) != 0)
-        return -1;
-    nc_linear_dot(l, v, dec);
+    if (l->rows) {
+        if (score_packed(l, f, s, v, 0, nocc, dec) < 0)
+            return -1;
+    } else {
+        if (nc_features_vector(f, s, 0, nocc, v) != 0)
+            return -1;
+        nc_linear_dot(l, v, dec);
+    }
     enum { MAXP = 64 };
     size_t stack[MAXP][2];
     size_t np = nc_features_passages(f, s, NULL, 0);
@@ -95,13 +149,23 @@ int nc_linear_score(const nc_linear *l, const nc_featurizer *f, nc_fscratch *s, 
     size_t L = l->nlabels;
     int rc = 0;
     for (size_t p = 0; p < np; p++) {
-        if (nc_features_vector(f, s, ranges[p][0], ranges[p][1], v) != 0) {
-            rc = -1;
-            break;
+        if (l->rows) {
+            int r = score_packed(l, f, s, v, ranges[p][0], ranges[p][1], pdec);
+            if (r < 0) {
+                rc = -1;
+                break;
+            }
+            if (r == 0)
+                continue;
+        } else {
+            if (nc_features_vector(f, s, ranges[p][0], ranges[p][1], v) != 0) {
+                rc = -1;
+                break;
+            }
+            if (v->n == 0)
+                continue;
+            nc_linear_dot(l, v, pdec);
         }
-        if (v->n == 0)
-            continue;
-        nc_linear_dot(l, v, pdec);
         for (size_t k = 0; k < L; k++)
             if (pdec[k] > dec[k])
                 dec[k] = pdec[k];

@@ -301,8 +301,8 @@ int nc_model_load(const char *dir, nc_model **out, char *err, size_t errlen)
         if (load_label_model(m, k, dir, file, sha, err, errlen) != 0)
             goto fail_quiet;
     }
-    for (size_t i = 0; i < fs.nstopwords; i++)
-        fs.stopwords[i] = NULL;
+    if (nc_linear_pack(&m->lin, m->feat) != 0)
+        ERR("out of memory");
     free(fs.stopwords);
     json_decref(root);
     free(mdata);

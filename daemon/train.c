@@ -560,6 +560,8 @@ static int run_job(const struct trainer *t, const struct job *j)
     if (nc_linear_init(&lin, 1, nc_featurizer_dim(t->feat)) != 0)
         return 4;
     collapse(t, m, docs, &lin);
+    if (nc_linear_pack(&lin, t->feat) != 0)
+        return 4;
     nc_fscratch *s = nc_fscratch_new(t->feat);
     struct nc_svec v = {0};
     if (!s)
