@@ -92,6 +92,8 @@ static enum nc_article_error parse_json(nc_article *a, const char *buf, size_t l
     json_error_t je;
     a->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
     if (!a->root) {
+        if (json_error_code(&je) == json_error_invalid_utf8)
+            return fail(NC_ART_INVALID_UTF8, err, errlen, "%s", "message is not valid UTF-8");
         char msg[200];
         snprintf(msg, sizeof(msg), "%s at line %d column %d", je.text, je.line, je.column);
         return fail(NC_ART_INVALID_JSON, err, errlen, "%s", msg);
@@ -166,11 +168,12 @@ enum nc_article_error nc_article_parse(nc_article *a, const char *buf, size_t le
     }
     if (!buf || blank(buf, len))
         return fail(NC_ART_EMPTY, err, errlen, "%s", "empty message");
-    if (!nc_utf8_valid(buf, len))
-        return fail(NC_ART_INVALID_UTF8, err, errlen, "%s", "message is not valid UTF-8");
     size_t i = 0;
     while (i < len && is_space(buf[i]))
         i++;
+    /* JSON is checked by jansson, which reports invalid UTF-8 on its own. */
+    if (buf[i] != '{' && !nc_utf8_valid(buf, len))
+        return fail(NC_ART_INVALID_UTF8, err, errlen, "%s", "message is not valid UTF-8");
     if (buf[i] == '[')
         return fail(NC_ART_NOT_AN_OBJECT, err, errlen, "%s",
                     "message starts with '[': a JSON array is not an article");

@@ -71,10 +71,17 @@ char *nc_encode_result(const nc_model *m, const nc_article *a, const nc_result *
     if (r->skipped == NC_SKIP_NONE) {
         for (size_t k = 0; k < r->nlabels; k++) {
             const char *name = nc_model_label(m, k);
-            if (r->on[k])
-                json_array_append_new(labels, json_string(name));
-            json_object_set_new(scores, name, json_real(r->prob[k]));
-            json_object_set_new(decision, name, json_real(r->decision[k]));
+            /* json_real() refuses NaN and infinities: never emit a partial record. */
+            if ((r->on[k] && json_array_append_new(labels, json_string(name)) != 0) ||
+                json_object_set_new(scores, name, json_real(r->prob[k])) != 0 ||
+                json_object_set_new(decision, name, json_real(r->decision[k])) != 0) {
+                snprintf(err, errlen, "cannot encode the scores of label %s", name);
+                json_decref(labels);
+                json_decref(scores);
+                json_decref(decision);
+                json_decref(root);
+                return NULL;
+            }
         }
     }
     json_object_set_new(root, "labels", labels);

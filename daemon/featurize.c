@@ -42,8 +42,8 @@ void nc_feature_settings_default(struct nc_feature_settings *s)
     memset(s, 0, sizeof(*s));
     s->word_bits = 18;
     s->word_ngram_max = 2;
-    s->char_min = 3;
-    s->char_max = 5;
+    s->char_min = 4;
+    s->char_max = 4;
     s->char_bits = 18;
     s->title_weight = 1.0;
     s->passage_words = 40;
@@ -182,8 +182,9 @@ nc_featurizer *nc_featurizer_new(const struct nc_feature_settings *s, char *err,
         snprintf(err, errlen, "character n-gram settings out of range (1 <= min <= max <= 8, bits 10..24)");
         return NULL;
     }
-    if (!(s->title_weight > 0 && s->title_weight <= 100)) {
-        snprintf(err, errlen, "title_weight out of range (0, 100]");
+    /* Below 1, a title-only word would get tf < 1 and a negative 1 + ln tf. */
+    if (!(s->title_weight >= 1 && s->title_weight <= 100)) {
+        snprintf(err, errlen, "title_weight out of range [1, 100]");
         return NULL;
     }
     if (s->passage_words != 0 &&

@@ -58,6 +58,20 @@ int nc_linear_set_from_svm(nc_linear *l, size_t label, const struct svm_model *m
         }
     }
     l->b[label] = m->rho ? -m->rho[0] * sign : 0.0;
+    /* Sane weights are far below this; larger ones would overflow a score. */
+    const double limit = 1e6;
+    for (uint32_t i = 0; i < l->dim; i++) {
+        double w = l->w[(size_t)i * L + label];
+        if (!(fabs(w) <= limit)) {
+            snprintf(err, errlen, "weight of feature %u is %g (not finite or beyond %g)", i + 1,
+                     w, limit);
+            return -1;
+        }
+    }
+    if (!(fabs(l->b[label]) <= limit)) {
+        snprintf(err, errlen, "bias %g is not finite or beyond %g", l->b[label], limit);
+        return -1;
+    }
     return 0;
 }
 

@@ -1,4 +1,5 @@
 /* model.c - see model.h and manifest.h. */
+#define _GNU_SOURCE /* memfd_create */
 #include "model.h"
 
 #include <errno.h>
@@ -8,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 #include <svm.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "featurize.h"
 #include "linear.h"
@@ -194,9 +197,34 @@ static int load_label_model(nc_model *m, size_t k, const char *dir, const char *
         free(data);
         return -1;
     }
-    free(data);
+    /*
+     * libsvm reads from a path. Hand it the very bytes we checked, through an
+     * in-memory file, so a file replaced on disk meanwhile cannot slip past
+     * the strict reader.
+     */
     char path[4096];
-    if (path_join(path, sizeof(path), dir, file) != 0 || !(sm = svm_load_model(path))) {
+    int fd = memfd_create("newsclf-svm", MFD_CLOEXEC);
+    if (fd >= 0) {
+        size_t off = 0;
+        while (off < len) {
+            ssize_t w = write(fd, data + off, len - off);
+            if (w <= 0)
+                break;
+            off += (size_t)w;
+        }
+        if (off == len)
+            snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        else
+            path[0] = '\0';
+    } else if (path_join(path, sizeof(path), dir, file) != 0) {
+        path[0] = '\0';
+    }
+    free(data);
+    if (path[0])
+        sm = svm_load_model(path);
+    if (fd >= 0)
+        close(fd);
+    if (!sm) {
         snprintf(err, errlen, "model %s: libsvm cannot load %s", dir, file);
         return -1;
     }

@@ -105,6 +105,9 @@ int nc_svmfile_check(const char *data, size_t len, uint32_t dim, struct nc_svmfi
                 skip_spaces(v, e) != e)
                 FAIL("total_sv must be between 1 and %d, once", NC_SVMFILE_MAX_SV);
             info->total_sv = (int)n;
+        } else if ((KEY("rho") || KEY("label") || KEY("nr_sv")) && !seen_nr_class) {
+            /* libsvm sizes these arrays by nr_class: it must come first. */
+            FAIL("\"%.*s\" before nr_class", (int)klen, s);
         } else if (KEY("rho")) {
             if (seen_rho++ || parse_double(&v, e, &info->rho) != 0 || skip_spaces(v, e) != e)
                 FAIL("rho must be one finite number, once");

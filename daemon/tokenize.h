@@ -4,8 +4,8 @@
  * Letters and digits form tokens; everything else separates them. The
  * tokenizer lower-cases ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic
  * letters, folds Latin diacritics to their base letters (é -> e, ß -> ss,
- * Œ -> oe), drops combining marks (U+0300..U+036F), and maps every digit to
- * '0' so numbers of the same shape share a feature ("2020" -> "0000").
+ * Œ -> oe), drops combining marks (U+0300..U+036F), and maps every ASCII digit
+ * to '0' so numbers of the same shape share a feature ("2020" -> "0000").
  * Invalid UTF-8 bytes and NUL act as separators; a multi-byte sequence is
  * never cut. A token is cut after NC_TOKEN_MAX bytes (at a character
  * boundary) and the rest of that word is skipped.
