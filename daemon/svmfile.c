@@ -50,6 +50,47 @@ static int parse_double(const char **p, const char *e, double *out)
     return 0;
 }
 
+/*
+ * Checks a decimal number's syntax without converting it (support vector
+ * values are most of a model file; strtod on each doubled the load time).
+ * Accepted: [-+]digits[.digits][(e|E)[-+]digits], or with a leading '.'.
+ * A value is refused if its decimal exponent exceeds 300, well below
+ * DBL_MAX, so what passes is finite; "nan" and "inf" never pass.
+ */
+static int check_number(const char **p, const char *e)
+{
+    const char *s = *p;
+    long digits = 0, int_digits = 0, exp = 0;
+    if (s < e && (*s == '-' || *s == '+'))
+        s++;
+    while (s < e && *s == '0')
+        s++, digits++;
+    while (s < e && *s >= '0' && *s <= '9')
+        s++, digits++, int_digits++;
+    if (s < e && *s == '.')
+        for (s++; s < e && *s >= '0' && *s <= '9'; s++)
+            digits++;
+    if (digits == 0)
+        return -1;
+    if (s < e && (*s == 'e' || *s == 'E')) {
+        s++;
+        int neg = 0;
+        if (s < e && (*s == '-' || *s == '+'))
+            neg = *s++ == '-';
+        const char *d = s;
+        while (s < e && *s >= '0' && *s <= '9' && s - d < 6)
+            exp = exp * 10 + (*s++ - '0');
+        if (s == d || (s < e && *s >= '0' && *s <= '9'))
+            return -1;
+        if (neg)
+            exp = -exp;
+    }
+    if (int_digits + exp > 300)
+        return -1;
+    *p = s;
+    return 0;
+}
+
 static const char *skip_spaces(const char *p, const char *e)
 {
     while (p < e && *p == ' ')
@@ -151,7 +192,6 @@ int nc_svmfile_check(const char *data, size_t len, uint32_t dim, struct nc_svmfi
             if (p == e)
                 break;
             long idx;
-            double val;
             if (*p < '0' || *p > '9' || parse_int(&p, e, &idx) != 0 || p >= e || *p != ':')
                 FAIL("support vector %d: bad index", i + 1);
             p++;
@@ -159,7 +199,7 @@ int nc_svmfile_check(const char *data, size_t len, uint32_t dim, struct nc_svmfi
                 FAIL("support vector %d: index %ld outside 1..%u", i + 1, idx, dim);
             if (idx <= last)
                 FAIL("support vector %d: indices not increasing", i + 1);
-            if (parse_double(&p, e, &val) != 0)
+            if (check_number(&p, e) != 0)
                 FAIL("support vector %d: bad value", i + 1);
             if (p < e && *p != ' ')
                 FAIL("support vector %d: bad value", i + 1);
