@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "article.h"
+#include "cli_kafka.h"
 #include "encode.h"
 #include "evaluate.h"
 #include "featurize.h"
@@ -42,6 +43,8 @@ static void usage_main(FILE *out)
             "  train      train a model directory from labeled JSON lines\n"
             "  eval       precision, recall and F1 of a model on labeled JSON lines\n"
             "  explain    the features that pushed each label's score up or down\n"
+            "  subscribe  follow labeled topics and print articles as they arrive\n"
+            "  reclassify re-label a range of the input topics with the current model\n"
             "\n"
             "Run 'newsclf <command> --help' for the options of a command.\n");
 }
@@ -815,7 +818,9 @@ int main(int argc, char **argv)
     } cmds[] = {{"classify", cmd_classify},
                 {"train", cmd_train},
                 {"eval", cmd_eval},
-                {"explain", cmd_explain}};
+                {"explain", cmd_explain},
+                {"subscribe", nc_cli_subscribe},
+                {"reclassify", nc_cli_reclassify}};
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (strcmp(cmd, cmds[i].name) == 0)
             return cmds[i].fn(argc - 1, argv + 1);

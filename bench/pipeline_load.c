@@ -1,0 +1,543 @@
+/*
+ * pipeline_load.c - the Kafka side of bench/pipeline and of the daemon
+ * tests: produce articles, read outputs, pre-commit a group's offsets.
+ *
+ *   pipeline_load produce -b BROKERS -t TOPIC [-f LINES_FILE] [-m MESSAGE_FILE]...
+ *                 [-n COUNT] [--header K=V]... [--keyed] [--rate PER_SEC]
+ *       One message per line of LINES_FILE (cycled until COUNT), and/or one
+ *       per MESSAGE_FILE (whole file, any bytes). --keyed: key "k<seq>".
+ *       Timestamps are the wall clock at produce time.
+ *   pipeline_load consume -b BROKERS -t TOPIC[,TOPIC...] [-n EXPECT]
+ *                 [--idle-ms MS] [--timeout-ms MS] [--dump FILE] [--stats]
+ *                 [--min-ts EPOCH_MS] [--ready-file FILE]
+ *       Reads every partition from the beginning (no group) until every
+ *       partition is at its end and (with -n) EXPECT records arrived, or
+ *       nothing arrived for --idle-ms after a first record, or --timeout-ms
+ *       passed. --dump writes one JSON line per record
+ *       (topic, partition, offset, ts, key_b64, value_b64, headers{name:
+ *       b64}). --stats prints count, bytes, records/s and latency
+ *       percentiles (arrival wall clock minus record timestamp). Records
+ *       with a timestamp below --min-ts are skipped (not counted).
+ *       --ready-file is created once every partition was read to its end
+ *       (the reader is caught up and will see new records as they come).
+ *   pipeline_load commit -b BROKERS -g GROUP -t TOPIC [--offset N]
+ *       Commits offset N (default 0) for every partition of TOPIC, so a
+ *       daemon running with auto.offset.reset=error starts at N.
+ */
+#include <librdkafka/rdkafka.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static long long wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void die(const char *what, const char *why)
+{
+    fprintf(stderr, "pipeline_load: %s: %s\n", what, why);
+    exit(1);
+}
+
+static rd_kafka_t *client(rd_kafka_type_t type, const char *brokers, const char *group)
+{
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_t *rk;
+
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, sizeof(errstr)) ||
+        rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof(errstr)))
+        die("conf", errstr);
+    if (type == RD_KAFKA_PRODUCER &&
+        (rd_kafka_conf_set(conf, "linger.ms", "5", errstr, sizeof(errstr)) ||
+         rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, sizeof(errstr))))
+        die("conf", errstr);
+    if (group && rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof(errstr)))
+        die("conf", errstr);
+    if (type == RD_KAFKA_CONSUMER && !group &&
+        rd_kafka_conf_set(conf, "group.id", "pipeline_load-reader", errstr, sizeof(errstr)))
+        die("conf", errstr);
+    if (type == RD_KAFKA_CONSUMER &&
+        (rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof(errstr)) ||
+         rd_kafka_conf_set(conf, "enable.partition.eof", "true", errstr, sizeof(errstr)) ||
+         rd_kafka_conf_set(conf, "fetch.wait.max.ms", "10", errstr, sizeof(errstr))))
+        die("conf", errstr);
+    rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
+    if (!rk)
+        die("client", errstr);
+    return rk;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    if (!f)
+        die(path, "cannot open");
+    for (;;) {
+        size_t r;
+        if (n + 65536 > cap) {
+            cap = (cap + 65536) * 2;
+            buf = realloc(buf, cap);
+            if (!buf)
+                die("read", "out of memory");
+        }
+        r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0)
+            break;
+    }
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+static int partition_count(rd_kafka_t *rk, const char *topic)
+{
+    const struct rd_kafka_metadata *md;
+    int n = -1;
+    for (int attempt = 0; attempt < 20 && n < 0; attempt++) {
+        if (rd_kafka_metadata(rk, 1, NULL, &md, 5000))
+            continue;
+        for (int i = 0; i < md->topic_cnt; i++)
+            if (!strcmp(md->topics[i].topic, topic) && !md->topics[i].err)
+                n = md->topics[i].partition_cnt;
+        rd_kafka_metadata_destroy(md);
+    }
+    if (n < 0)
+        die(topic, "no such topic");
+    return n;
+}
+
+static void on_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    (void)opaque;
+    if (m->err) {
+        fprintf(stderr, "pipeline_load: delivery failed: %s\n", rd_kafka_err2str(m->err));
+        exit(1);
+    }
+}
+
+struct prod_state {
+    rd_kafka_t *rk;
+    const char *topic;
+    const char **hdrs;
+    size_t nhdr;
+    int keyed;
+    double rate;
+    long sent;
+    long long t0;
+};
+
+static void send_one(struct prod_state *ps, const void *buf, size_t len)
+{
+    rd_kafka_headers_t *h = rd_kafka_headers_new(ps->nhdr + 1);
+    char key[32];
+    rd_kafka_resp_err_t r;
+
+    for (size_t k = 0; k < ps->nhdr; k++) {
+        const char *eq = strchr(ps->hdrs[k], '=');
+        if (eq)
+            rd_kafka_header_add(h, ps->hdrs[k], eq - ps->hdrs[k], eq + 1, -1);
+    }
+    snprintf(key, sizeof(key), "k%ld", ps->sent);
+    if (ps->rate > 0) {
+        long long due = ps->t0 + (long long)(ps->sent * 1e6 / ps->rate);
+        while (mono_us() < due)
+            rd_kafka_poll(ps->rk, 1);
+    }
+    for (;;) {
+        r = rd_kafka_producev(
+            ps->rk, RD_KAFKA_V_TOPIC(ps->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_VALUE((void *)buf, len),
+            RD_KAFKA_V_KEY((ps->keyed ? key : NULL), (ps->keyed ? strlen(key) : 0)),
+            RD_KAFKA_V_TIMESTAMP(wall_ms()), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+        if (r != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            break;
+        rd_kafka_poll(ps->rk, 10);
+    }
+    if (r)
+        die("produce", rd_kafka_err2str(r));
+    ps->sent++;
+    rd_kafka_poll(ps->rk, 0);
+}
+
+static int cmd_produce(int argc, char **argv)
+{
+    const char *brokers = NULL, *topic = NULL, *lines = NULL;
+    const char *msgfiles[64], *hdrs[16];
+    size_t nmsg = 0, nhdr = 0;
+    long count = -1;
+    double rate = 0;
+    int keyed = 0;
+    rd_kafka_t *rk;
+    struct prod_state ps;
+
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-b") && v)
+            brokers = argv[++i];
+        else if (!strcmp(a, "-t") && v)
+            topic = argv[++i];
+        else if (!strcmp(a, "-f") && v)
+            lines = argv[++i];
+        else if (!strcmp(a, "-m") && v && nmsg < 64)
+            msgfiles[nmsg++] = argv[++i];
+        else if (!strcmp(a, "-n") && v)
+            count = atol(argv[++i]);
+        else if (!strcmp(a, "--header") && v && nhdr < 16)
+            hdrs[nhdr++] = argv[++i];
+        else if (!strcmp(a, "--keyed"))
+            keyed = 1;
+        else if (!strcmp(a, "--rate") && v)
+            rate = atof(argv[++i]);
+        else
+            die("produce", "bad arguments");
+    }
+    if (!brokers || !topic)
+        die("produce", "-b and -t are required");
+    {
+        /* same settings as client(), plus the delivery callback */
+        rd_kafka_conf_t *c = rd_kafka_conf_new();
+        char e[512];
+        if (rd_kafka_conf_set(c, "bootstrap.servers", brokers, e, sizeof(e)) ||
+            rd_kafka_conf_set(c, "linger.ms", "5", e, sizeof(e)) ||
+            rd_kafka_conf_set(c, "acks", "all", e, sizeof(e)) ||
+            rd_kafka_conf_set(c, "log_level", "3", e, sizeof(e)))
+            die("conf", e);
+        rd_kafka_conf_set_dr_msg_cb(c, on_dr);
+        rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, e, sizeof(e));
+        if (!rk)
+            die("producer", e);
+    }
+    /* Connect and learn the topic before the clock starts: the first
+     * records' timestamps must not include the client's start-up. */
+    partition_count(rk, topic);
+    ps.rk = rk;
+    ps.topic = topic;
+    ps.hdrs = hdrs;
+    ps.nhdr = nhdr;
+    ps.keyed = keyed;
+    ps.rate = rate;
+    ps.sent = 0;
+    ps.t0 = mono_us();
+
+    for (size_t i = 0; i < nmsg; i++) {
+        size_t len;
+        char *buf = read_file(msgfiles[i], &len);
+        send_one(&ps, buf, len);
+        free(buf);
+    }
+    if (lines) {
+        size_t len;
+        char *buf = read_file(lines, &len);
+        long nl = 0;
+        for (size_t i = 0; i < len; i++)
+            nl += buf[i] == '\n';
+        if (count < 0)
+            count = nl;
+        while (ps.sent - (long)nmsg < count) {
+            size_t s = 0;
+            while (s < len && ps.sent - (long)nmsg < count) {
+                char *e = memchr(buf + s, '\n', len - s);
+                size_t l = e ? (size_t)(e - (buf + s)) : len - s;
+                if (l > 0)
+                    send_one(&ps, buf + s, l);
+                s += l + 1;
+            }
+            if (nl == 0)
+                break;
+        }
+        free(buf);
+    }
+    while (rd_kafka_flush(rk, 1000) == RD_KAFKA_RESP_ERR__TIMED_OUT)
+        ;
+    fprintf(stderr, "produced %ld messages to %s in %.3f s\n", ps.sent, topic,
+            (mono_us() - ps.t0) / 1e6);
+    rd_kafka_destroy(rk);
+    return 0;
+}
+
+static const char b64c[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static void put_b64(FILE *f, const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    for (; i + 2 < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
+        fputc(b64c[v >> 18], f);
+        fputc(b64c[(v >> 12) & 63], f);
+        fputc(b64c[(v >> 6) & 63], f);
+        fputc(b64c[v & 63], f);
+    }
+    if (i < n) {
+        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0);
+        fputc(b64c[v >> 18], f);
+        fputc(b64c[(v >> 12) & 63], f);
+        fputc(i + 1 < n ? b64c[(v >> 6) & 63] : '=', f);
+        fputc('=', f);
+    }
+}
+
+static int part_index(const rd_kafka_topic_partition_list_t *l, const char *topic, int32_t p)
+{
+    for (int i = 0; i < l->cnt; i++)
+        if (l->elems[i].partition == p && !strcmp(l->elems[i].topic, topic))
+            return i;
+    return -1;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int cmd_consume(int argc, char **argv)
+{
+    const char *brokers = NULL, *topics = NULL, *dump = NULL, *ready_file = NULL;
+    long expect = -1;
+    int idle_ms = 3000, timeout_ms = 120000, stats = 0;
+    long long min_ts = 0;
+    rd_kafka_t *rk;
+    rd_kafka_topic_partition_list_t *l;
+    FILE *df = NULL;
+    long n = 0;
+    size_t bytes = 0, lat_cap = 0;
+    long long *lat = NULL, first_us = 0, last_us = 0, start_us, last_msg_us;
+    char *tl;
+    int nparts = 0, neof = 0;
+    unsigned char *eof = NULL; /* per assigned partition: at end */
+
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-b") && v)
+            brokers = argv[++i];
+        else if (!strcmp(a, "-t") && v)
+            topics = argv[++i];
+        else if (!strcmp(a, "-n") && v)
+            expect = atol(argv[++i]);
+        else if (!strcmp(a, "--idle-ms") && v)
+            idle_ms = atoi(argv[++i]);
+        else if (!strcmp(a, "--timeout-ms") && v)
+            timeout_ms = atoi(argv[++i]);
+        else if (!strcmp(a, "--dump") && v)
+            dump = argv[++i];
+        else if (!strcmp(a, "--stats"))
+            stats = 1;
+        else if (!strcmp(a, "--min-ts") && v)
+            min_ts = atoll(argv[++i]);
+        else if (!strcmp(a, "--ready-file") && v)
+            ready_file = argv[++i];
+        else
+            die("consume", "bad arguments");
+    }
+    if (!brokers || !topics)
+        die("consume", "-b and -t are required");
+    rk = client(RD_KAFKA_CONSUMER, brokers, NULL);
+    l = rd_kafka_topic_partition_list_new(16);
+    tl = strdup(topics);
+    for (char *save = NULL, *t = strtok_r(tl, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        int np = partition_count(rk, t);
+        for (int p = 0; p < np; p++)
+            rd_kafka_topic_partition_list_add(l, t, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    }
+    free(tl);
+    if (rd_kafka_assign(rk, l))
+        die("consume", "assign failed");
+    nparts = l->cnt;
+    eof = calloc((size_t)nparts + 1, 1);
+    if (!eof)
+        die("consume", "out of memory");
+    if (dump) {
+        df = fopen(dump, "w");
+        if (!df)
+            die(dump, "cannot write");
+    }
+    start_us = last_msg_us = mono_us();
+    for (;;) {
+        long long now = mono_us();
+        rd_kafka_message_t *m;
+        /* Idle only counts once something arrived: a daemon that is still
+         * joining its group is not "done". */
+        if (n > 0 && (now - last_msg_us) / 1000 > idle_ms)
+            break;
+        if ((now - start_us) / 1000 > timeout_ms)
+            break;
+        m = rd_kafka_consumer_poll(rk, 100);
+        if (!m)
+            continue;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            int idx = part_index(l, rd_kafka_topic_name(m->rkt), m->partition);
+            if (idx >= 0 && !eof[idx]) {
+                eof[idx] = 1;
+                neof++;
+            }
+            rd_kafka_message_destroy(m);
+            if (ready_file && neof == nparts) {
+                /* Caught up with every partition: tell the caller. */
+                FILE *rf = fopen(ready_file, "w");
+                if (rf)
+                    fclose(rf);
+                ready_file = NULL;
+            }
+            /* Everything present was read: done, unless more is expected. */
+            if (neof == nparts && (expect < 0 || n >= expect))
+                break;
+            continue;
+        }
+        if (m->err) {
+            fprintf(stderr, "pipeline_load: consume: %s\n", rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        {
+            int idx = part_index(l, rd_kafka_topic_name(m->rkt), m->partition);
+            if (idx >= 0 && eof[idx]) {
+                eof[idx] = 0;
+                neof--;
+            }
+        }
+        last_msg_us = mono_us();
+        if (min_ts > 0 && rd_kafka_message_timestamp(m, NULL) < min_ts) {
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        if (!first_us)
+            first_us = last_msg_us;
+        last_us = last_msg_us;
+        n++;
+        bytes += m->len;
+        if (stats) {
+            int64_t ts = rd_kafka_message_timestamp(m, NULL);
+            if ((size_t)n > lat_cap) {
+                lat_cap = lat_cap ? lat_cap * 2 : 65536;
+                lat = realloc(lat, lat_cap * sizeof(*lat));
+                if (!lat)
+                    die("consume", "out of memory");
+            }
+            lat[n - 1] = ts > 0 ? wall_ms() - ts : 0;
+        }
+        if (df) {
+            rd_kafka_headers_t *h = NULL;
+            fprintf(df,
+                    "{\"topic\":\"%s\",\"partition\":%d,\"offset\":%lld,\"ts\":%lld,\"key_b64\":",
+                    rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset,
+                    (long long)rd_kafka_message_timestamp(m, NULL));
+            if (m->key) {
+                fputc('"', df);
+                put_b64(df, m->key, m->key_len);
+                fputc('"', df);
+            } else {
+                fputs("null", df);
+            }
+            fputs(",\"value_b64\":\"", df);
+            put_b64(df, m->payload, m->len);
+            fputs("\",\"headers\":[", df);
+            if (!rd_kafka_message_headers(m, &h) && h) {
+                const char *name;
+                const void *val;
+                size_t sz;
+                for (size_t i = 0; !rd_kafka_header_get_all(h, i, &name, &val, &sz); i++) {
+                    fprintf(df, "%s[\"%s\",\"", i ? "," : "", name);
+                    put_b64(df, val, sz);
+                    fputs("\"]", df);
+                }
+            }
+            fputs("]}\n", df);
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    free(eof);
+    if (df)
+        fclose(df);
+    if (stats) {
+        double secs = n > 1 ? (last_us - first_us) / 1e6 : 0;
+        if (n > 0)
+            qsort(lat, (size_t)n, sizeof(*lat), cmp_ll);
+        printf("records=%ld bytes=%zu span_s=%.3f records_per_s=%.0f bytes_per_s=%.0f "
+               "latency_ms_p50=%lld latency_ms_p99=%lld\n",
+               n, bytes, secs, secs > 0 ? n / secs : 0, secs > 0 ? bytes / secs : 0,
+               n ? lat[(size_t)((n - 1) * 0.50)] : 0, n ? lat[(size_t)((n - 1) * 0.99)] : 0);
+    } else {
+        printf("%ld\n", n);
+    }
+    free(lat);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return expect >= 0 && n < expect ? 3 : 0;
+}
+
+static int cmd_commit(int argc, char **argv)
+{
+    const char *brokers = NULL, *group = NULL, *topic = NULL;
+    long long offset = 0;
+    rd_kafka_t *rk;
+    rd_kafka_topic_partition_list_t *l;
+    rd_kafka_resp_err_t r;
+    int np;
+
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-b") && v)
+            brokers = argv[++i];
+        else if (!strcmp(a, "-g") && v)
+            group = argv[++i];
+        else if (!strcmp(a, "-t") && v)
+            topic = argv[++i];
+        else if (!strcmp(a, "--offset") && v)
+            offset = atoll(argv[++i]);
+        else
+            die("commit", "bad arguments");
+    }
+    if (!brokers || !group || !topic)
+        die("commit", "-b, -g and -t are required");
+    rk = client(RD_KAFKA_CONSUMER, brokers, group);
+    np = partition_count(rk, topic);
+    l = rd_kafka_topic_partition_list_new(np);
+    for (int p = 0; p < np; p++)
+        rd_kafka_topic_partition_list_add(l, topic, p)->offset = offset;
+    for (int attempt = 0;; attempt++) {
+        r = rd_kafka_commit(rk, l, 0);
+        if (!r || attempt >= 20)
+            break;
+        rd_kafka_poll(rk, 200);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_destroy(rk);
+    if (r)
+        die("commit", rd_kafka_err2str(r));
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: pipeline_load produce|consume|commit ...\n");
+        return 2;
+    }
+    if (!strcmp(argv[1], "produce"))
+        return cmd_produce(argc, argv);
+    if (!strcmp(argv[1], "consume"))
+        return cmd_consume(argc, argv);
+    if (!strcmp(argv[1], "commit"))
+        return cmd_commit(argc, argv);
+    fprintf(stderr, "pipeline_load: unknown command %s\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,39 @@
+/*
+ * kafka_conf.h - librdkafka configuration shared by the consumer (kafka_in)
+ * and the producer (kafka_out): bootstrap servers, client id, the log bridge
+ * into nc_log, and the user's pass-through properties.
+ *
+ * The properties our delivery guarantees depend on are set here after the
+ * pass-through maps, so they always win; config.c already refuses them in
+ * the file with a reason.
+ */
+#ifndef NC_KAFKA_CONF_H
+#define NC_KAFKA_CONF_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "log.h"
+
+/* Sets one property; 0 or -1 with "key: reason" in err. The value of a
+ * secret key (nc_config_is_secret) is never copied into err. */
+int nc_kconf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *err,
+                 size_t errlen);
+
+/*
+ * A new conf with bootstrap.servers, client.id, the log bridge (librdkafka's
+ * log lines go to log at a matching level), then the pass-through kvs.
+ * Returns NULL with err on failure.
+ */
+rd_kafka_conf_t *nc_kconf_new(const char *bootstrap, const char *client_id, nc_log *log,
+                              const nc_kv *kvs, size_t nkvs, char *err, size_t errlen);
+
+/* True if err is a per-message produce error: retrying cannot help, the
+ * input goes to the dead-letter topic instead. */
+int nc_kafka_err_is_per_message(rd_kafka_resp_err_t err);
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+long long nc_now_ms(void);
+
+#endif

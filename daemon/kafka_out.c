@@ -1,0 +1,310 @@
+/*
+ * kafka_out.c - the idempotent producer and output-topic checks (see
+ * kafka_out.h).
+ */
+#include "kafka_out.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kafka_conf.h"
+
+struct nc_kafka_out {
+    nc_log *log; /* first member: kafka_conf.c's log bridge reads it */
+    rd_kafka_t *rk;
+    nc_kafka_dr_fn dr;
+    void *owner;
+    atomic_int fatal;
+    size_t max_message_bytes;
+};
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    nc_kafka_out *o = opaque;
+    (void)rk;
+    if (o->dr)
+        o->dr(o->owner, m->_private, m->err, m);
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    nc_kafka_out *o = opaque;
+    char fatal[512];
+
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        /* KAFKA-NOTES.md #4438: after a broker loss the idempotent producer
+         * of 2.0.2 may raise a fatal "sequence desynchronization". The
+         * pipeline stops without storing offsets past unacknowledged
+         * outputs; a restart creates a fresh producer. */
+        rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+        nc_log_error(o->log, "producer fatal error: %s", fatal);
+        atomic_store(&o->fatal, 1);
+        return;
+    }
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__TRANSPORT)
+        nc_log_warn(o->log, "producer: %s (retrying)", reason);
+    else
+        nc_log_warn(o->log, "producer error=%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err),
+                    reason);
+}
+
+static int has_key(const nc_kv *kvs, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(kvs[i].key, key))
+            return 1;
+    return 0;
+}
+
+int nc_kafka_out_new(const nc_config *cfg, const char *bootstrap, nc_log *log, nc_kafka_dr_fn dr,
+                     void *owner, nc_kafka_out **out, char *err, size_t errlen)
+{
+    nc_kafka_out *o = NULL;
+    rd_kafka_conf_t *conf = NULL;
+    char errstr[512], buf[64];
+    size_t bufsz = sizeof(buf);
+    const nc_kv *kv = cfg->kafka.producer;
+    size_t nkv = cfg->kafka.n_producer;
+
+    *out = NULL;
+    o = calloc(1, sizeof(*o));
+    if (!o) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    o->log = log;
+    o->dr = dr;
+    o->owner = owner;
+    atomic_init(&o->fatal, 0);
+    conf = nc_kconf_new(bootstrap, cfg->kafka.client_id, log, kv, nkv, err, errlen);
+    if (!conf)
+        goto fail;
+    /* Our guarantees, after the pass-through map so they always win. An
+     * unset message timeout means "retry for ever": a retriable error
+     * (broker away) is never turned into a lost message. Topics are never
+     * auto-created by a metadata request: a missing output is an error. */
+    if (nc_kconf_set(conf, "enable.idempotence", "true", err, errlen) ||
+        nc_kconf_set(conf, "acks", "all", err, errlen) ||
+        nc_kconf_set(conf, "allow.auto.create.topics", "false", err, errlen) ||
+        (!has_key(kv, nkv, "message.timeout.ms") && !has_key(kv, nkv, "delivery.timeout.ms") &&
+         nc_kconf_set(conf, "message.timeout.ms", "0", err, errlen)))
+        goto fail;
+    if (rd_kafka_conf_get(conf, "message.max.bytes", buf, &bufsz) == RD_KAFKA_CONF_OK)
+        o->max_message_bytes = (size_t)strtoul(buf, NULL, 10);
+    if (o->max_message_bytes == 0)
+        o->max_message_bytes = 1000000;
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_opaque(conf, o);
+    o->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+    if (!o->rk) {
+        snprintf(err, errlen, "cannot create the producer: %s", errstr);
+        goto fail;
+    }
+    *out = o;
+    return 0;
+fail:
+    if (conf && !(o && o->rk))
+        rd_kafka_conf_destroy(conf);
+    if (o)
+        free(o);
+    return -1;
+}
+
+void nc_kafka_out_free(nc_kafka_out *o)
+{
+    if (!o)
+        return;
+    if (o->rk) {
+        /* Reports of purged messages must not reach the owner: it may be
+         * gone already, and nothing is stored for them anyway. */
+        o->dr = NULL;
+        rd_kafka_purge(o->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_poll(o->rk, 0);
+        rd_kafka_destroy(o->rk);
+    }
+    free(o);
+}
+
+rd_kafka_t *nc_kafka_out_handle(nc_kafka_out *o)
+{
+    return o->rk;
+}
+
+void nc_kafka_out_poll(nc_kafka_out *o, int timeout_ms)
+{
+    rd_kafka_poll(o->rk, timeout_ms);
+}
+
+int nc_kafka_out_pending(nc_kafka_out *o)
+{
+    return rd_kafka_outq_len(o->rk);
+}
+
+rd_kafka_resp_err_t nc_kafka_out_produce(nc_kafka_out *o, const char *topic, const void *key,
+                                         size_t keylen, const void *value, size_t vlen,
+                                         rd_kafka_headers_t *hdrs, int64_t ts_ms, void *opaque,
+                                         const volatile sig_atomic_t *abort)
+{
+    rd_kafka_resp_err_t r;
+    int warned = 0;
+
+    for (;;) {
+        r = rd_kafka_producev(
+            o->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_KEY((void *)key, keylen), RD_KAFKA_V_VALUE((void *)value, vlen),
+            RD_KAFKA_V_TIMESTAMP(ts_ms > 0 ? ts_ms : 0), RD_KAFKA_V_HEADERS(hdrs),
+            RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+        if (r != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            break;
+        /* Local queue full: serve delivery reports until there is room
+         * (librdkafka's examples do the same). */
+        if (!warned++)
+            nc_log_debug(o->log, "producer queue full topic=%s: waiting", topic);
+        if ((abort && *abort) || atomic_load(&o->fatal))
+            break;
+        rd_kafka_poll(o->rk, 100);
+    }
+    if (r && hdrs)
+        rd_kafka_headers_destroy(hdrs);
+    return r;
+}
+
+static int topic_in_metadata(const struct rd_kafka_metadata *md, const char *name)
+{
+    for (int i = 0; i < md->topic_cnt; i++)
+        if (!strcmp(md->topics[i].topic, name))
+            return md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR;
+    return 0;
+}
+
+static int create_topics(nc_kafka_out *o, const char *const *names, size_t n, int partitions,
+                         int replication, int timeout_ms, char *err, size_t errlen)
+{
+    rd_kafka_NewTopic_t **nt = calloc(n ? n : 1, sizeof(*nt));
+    rd_kafka_queue_t *q = rd_kafka_queue_new(o->rk);
+    rd_kafka_AdminOptions_t *opts =
+        rd_kafka_AdminOptions_new(o->rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    rd_kafka_event_t *ev = NULL;
+    char errstr[512];
+    int rc = -1;
+
+    if (!nt || !q || !opts) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    rd_kafka_AdminOptions_set_operation_timeout(opts, timeout_ms, errstr, sizeof(errstr));
+    rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, errstr, sizeof(errstr));
+    for (size_t i = 0; i < n; i++) {
+        nt[i] = rd_kafka_NewTopic_new(names[i], partitions, replication, errstr, sizeof(errstr));
+        if (!nt[i]) {
+            snprintf(err, errlen, "cannot create topic %s: %s", names[i], errstr);
+            goto done;
+        }
+    }
+    rd_kafka_CreateTopics(o->rk, nt, n, opts, q);
+    ev = rd_kafka_queue_poll(q, timeout_ms + 1000);
+    if (!ev) {
+        snprintf(err, errlen, "creating topics timed out");
+        goto done;
+    }
+    if (rd_kafka_event_error(ev)) {
+        snprintf(err, errlen, "cannot create topics: %s", rd_kafka_event_error_string(ev));
+        goto done;
+    } else {
+        const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
+        size_t cnt = 0;
+        const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(res, &cnt);
+        for (size_t i = 0; i < cnt; i++) {
+            rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
+            if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+                snprintf(err, errlen, "cannot create topic %s: %s",
+                         rd_kafka_topic_result_name(tr[i]),
+                         rd_kafka_topic_result_error_string(tr[i]));
+                goto done;
+            }
+            nc_log_info(o->log, "created topic=%s partitions=%d replication=%d",
+                        rd_kafka_topic_result_name(tr[i]), partitions, replication);
+        }
+    }
+    rc = 0;
+done:
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    if (nt) {
+        for (size_t i = 0; i < n; i++)
+            if (nt[i])
+                rd_kafka_NewTopic_destroy(nt[i]);
+        free(nt);
+    }
+    if (opts)
+        rd_kafka_AdminOptions_destroy(opts);
+    if (q)
+        rd_kafka_queue_destroy(q);
+    return rc;
+}
+
+int nc_kafka_out_check_topics(nc_kafka_out *o, const char *const *topics, size_t n, int create,
+                              int partitions, int replication, int timeout_ms, char *err,
+                              size_t errlen)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    const char **missing = NULL;
+    size_t nmissing = 0, off = 0;
+    rd_kafka_resp_err_t r;
+    int rc = -1;
+
+    /* All topics: a request naming a topic may create it on brokers with
+     * auto.create.topics.enable, and a missing output must be an error. */
+    r = rd_kafka_metadata(o->rk, 1, NULL, &md, timeout_ms);
+    if (r) {
+        snprintf(err, errlen, "cannot reach the brokers: %s", rd_kafka_err2str(r));
+        return -2;
+    }
+    missing = calloc(n ? n : 1, sizeof(*missing));
+    if (!missing) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int dup = 0;
+        for (size_t j = 0; j < nmissing; j++)
+            dup |= !strcmp(missing[j], topics[i]);
+        if (!dup && !topic_in_metadata(md, topics[i]))
+            missing[nmissing++] = topics[i];
+    }
+    if (nmissing == 0) {
+        rc = 0;
+        goto done;
+    }
+    if (create) {
+        rc = create_topics(o, missing, nmissing, partitions, replication, timeout_ms, err, errlen);
+        goto done;
+    }
+    off = (size_t)snprintf(err, errlen,
+                           "output topic%s missing (create %s or set "
+                           "outputs.create_topics: true):",
+                           nmissing > 1 ? "s" : "", nmissing > 1 ? "them" : "it");
+    for (size_t i = 0; i < nmissing && off < errlen; i++)
+        off += (size_t)snprintf(err + off, errlen - off, " %s", missing[i]);
+done:
+    free(missing);
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    return rc;
+}
+
+int nc_kafka_out_fatal(nc_kafka_out *o, char *err, size_t errlen)
+{
+    if (!atomic_load(&o->fatal))
+        return 0;
+    rd_kafka_fatal_error(o->rk, err, errlen);
+    return 1;
+}
+
+size_t nc_kafka_out_max_message_bytes(const nc_kafka_out *o)
+{
+    return o->max_message_bytes;
+}
