@@ -96,6 +96,10 @@ static enum nc_article_error parse_json(nc_article *a, const char *buf, size_t l
             return fail(NC_ART_INVALID_UTF8, err, errlen, "%s", "message is not valid UTF-8");
         char msg[200];
         snprintf(msg, sizeof(msg), "%s at line %d column %d", je.text, je.line, je.column);
+        /* jansson quotes the input it choked on: keep the detail on one line. */
+        for (char *c = msg; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                *c = ' ';
         return fail(NC_ART_INVALID_JSON, err, errlen, "%s", msg);
     }
     if (!json_is_object(a->root))

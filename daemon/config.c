@@ -483,10 +483,53 @@ bad:
     return NC_CONFIG_EINVAL;
 }
 
+/*
+ * glibc's regcomp() expands bounded repetitions: nested {m,n} multiply, and
+ * "^(((a{1,100}){1,100}){1,100})" takes gigabytes and half a minute. A topic
+ * pattern needs nothing of the kind, so the product of all repetition upper
+ * bounds is limited.
+ */
+#define NC_REGEX_MAX_REPEAT 1000
+
+static int regex_too_complex(const char *s)
+{
+    double product = 1;
+    for (const char *p = s; *p; p++) {
+        if (*p == '\\' && p[1]) {
+            p++;
+            continue;
+        }
+        if (*p != '{')
+            continue;
+        const char *q = p + 1;
+        unsigned long lo = 0, hi;
+        while (*q >= '0' && *q <= '9')
+            lo = lo * 10 + (unsigned long)(*q++ - '0') % 1000000;
+        hi = lo;
+        if (*q == ',') {
+            q++;
+            if (*q == '}')
+                hi = 255; /* {m,} : glibc's RE_DUP_MAX-like bound */
+            else
+                for (hi = 0; *q >= '0' && *q <= '9'; q++)
+                    hi = hi * 10 + (unsigned long)(*q - '0') % 1000000;
+        }
+        if (*q == '}' && hi > 1)
+            product *= (double)hi;
+    }
+    return product > NC_REGEX_MAX_REPEAT;
+}
+
 static int check_regex(const char *s, char *msg, size_t n)
 {
     char qb[128], rb[128];
     regex_t re;
+    if (regex_too_complex(s)) {
+        snprintf(msg, n, "regular expression %s is too complex (bounded repetitions multiply to "
+                         "more than %d)",
+                 q(s, qb, sizeof qb), NC_REGEX_MAX_REPEAT);
+        return -1;
+    }
     int rc = regcomp(&re, s, REG_EXTENDED | REG_NOSUB);
     if (rc != 0) {
         regerror(rc, &re, rb, sizeof rb);
@@ -1863,7 +1906,7 @@ static void validate_into(const nc_config *c, struct sink *s)
             goto next;
         }
         regex_t re;
-        if (regcomp(&re, in, REG_EXTENDED | REG_NOSUB) != 0)
+        if (regex_too_complex(in) || regcomp(&re, in, REG_EXTENDED | REG_NOSUB) != 0)
             goto next; /* reported when the value was set */
         for (size_t j = 0; j < nout; j++) {
             if (regexec(&re, outs[j].topic, 0, NULL, 0) == 0) {

@@ -105,14 +105,41 @@ char *nc_encode_result(const nc_model *m, const nc_article *a, const nc_result *
         nc_format_rfc3339_ms(in->classified_at_ms, ts, sizeof(ts));
         json_object_set_new(root, "classified_at", json_string(ts));
     }
-    if (opts->article_mode != NC_ARTICLE_NONE)
-        json_object_set_new(root, "article", article_value(a, opts));
+    /* Our scores are written with 6 significant digits; the article's own
+     * numbers must pass through untouched, so it is dumped on its own. */
     char *s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
     json_decref(root);
     if (!s)
         goto oom2;
     *len = strlen(s);
-    return s;
+    if (opts->article_mode == NC_ARTICLE_NONE)
+        return s;
+    json_t *art = article_value(a, opts);
+    char *as = art ? json_dumps(art, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) : NULL;
+    json_decref(art);
+    if (!as) {
+        free(s);
+        goto oom2;
+    }
+    static const char key[] = ",\"article\":";
+    size_t alen = strlen(as);
+    char *out = realloc(s, *len + sizeof(key) - 1 + alen + 1);
+    if (!out) {
+        free(s);
+        free(as);
+        goto oom2;
+    }
+    /* Replace the closing brace: {...} -> {...,"article":{...}} */
+    size_t n = *len - 1;
+    memcpy(out + n, key, sizeof(key) - 1);
+    n += sizeof(key) - 1;
+    memcpy(out + n, as, alen);
+    n += alen;
+    out[n++] = '}';
+    out[n] = '\0';
+    free(as);
+    *len = n;
+    return out;
 oom:
     json_decref(labels);
     json_decref(scores);

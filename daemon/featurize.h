@@ -26,6 +26,7 @@
 #ifndef NC_FEATURIZE_H
 #define NC_FEATURIZE_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -83,8 +84,16 @@ uint32_t nc_featurizer_dim(const nc_featurizer *f);
 uint32_t nc_featurizer_word_dim(const nc_featurizer *f);
 /* idf of a feature, 0 for features dropped by min_df (needs the df table). */
 double nc_featurizer_idf(const nc_featurizer *f, uint32_t idx);
-/* 1 + ln tf (tf > 0). */
-double nc_sublinear_tf(double tf);
+/* 1 + ln tf (tf > 0), with a table for whole counts. */
+#define NC_SUBLINEAR_TABLE 64
+extern const double nc_sublinear_table[NC_SUBLINEAR_TABLE];
+static inline double nc_sublinear_tf(double tf)
+{
+    int i = (int)tf;
+    if (i >= 1 && i < NC_SUBLINEAR_TABLE && (double)i == tf)
+        return nc_sublinear_table[i];
+    return 1.0 + log(tf);
+}
 /* Document frequencies of the training set (dim entries) and its size. */
 int nc_featurizer_set_df(nc_featurizer *f, const uint32_t *df, uint32_t ndocs);
 const uint32_t *nc_featurizer_df(const nc_featurizer *f);

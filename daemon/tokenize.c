@@ -22,6 +22,18 @@ void nc_tokens_release(nc_tokens *t)
     nc_tokens_init(t);
 }
 
+/* ASCII: the lower-cased letter, '0' for a digit, 0 for a separator. */
+static const char ascii_map[128] = {
+    ['0'] = '0', ['1'] = '0', ['2'] = '0', ['3'] = '0', ['4'] = '0', ['5'] = '0', ['6'] = '0',
+    ['7'] = '0', ['8'] = '0', ['9'] = '0', ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd',
+    ['E'] = 'e', ['F'] = 'f', ['G'] = 'g', ['H'] = 'h', ['I'] = 'i', ['J'] = 'j', ['K'] = 'k',
+    ['L'] = 'l', ['M'] = 'm', ['N'] = 'n', ['O'] = 'o', ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r',
+    ['S'] = 's', ['T'] = 't', ['U'] = 'u', ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y',
+    ['Z'] = 'z', ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f',
+    ['g'] = 'g', ['h'] = 'h', ['i'] = 'i', ['j'] = 'j', ['k'] = 'k', ['l'] = 'l', ['m'] = 'm',
+    ['n'] = 'n', ['o'] = 'o', ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't',
+    ['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z'};
+
 /* Folded lower-case forms of U+00C0..U+00FF; "" marks a separator. */
 static const char *const latin1[64] = {
     "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
@@ -180,16 +192,15 @@ int nc_tokenize(const char *text, size_t len, nc_tokens *out)
             unsigned char c = s[i];
             if (c < 0x80) {
                 n = 1;
-                if (c >= 'a' && c <= 'z') {
-                    enc[0] = (char)c;
-                    enclen = 1;
-                    sep = 0;
-                } else if (c >= 'A' && c <= 'Z') {
-                    enc[0] = (char)(c + 32);
-                    enclen = 1;
-                    sep = 0;
-                } else if (c >= '0' && c <= '9') {
-                    enc[0] = '0';
+                char m = ascii_map[c];
+                if (m) {
+                    /* Fast path: append ASCII word characters directly. */
+                    if (!truncated && wl < NC_TOKEN_MAX) {
+                        word[wl++] = m;
+                        i++;
+                        continue;
+                    }
+                    enc[0] = m;
                     enclen = 1;
                     sep = 0;
                 }

@@ -200,9 +200,19 @@ static void test_title_weight_below_one(void **state)
         fail_msg("%zu of the feature values are negative (title_weight 0.2)", negative);
 }
 
+/* The 1 + ln tf table must agree with log() exactly (it once compiled empty). */
+static void test_sublinear_table(void **state)
+{
+    (void)state;
+    for (int k = 1; k < 200; k++)
+        assert_true(nc_sublinear_tf((double)k) == 1.0 + log((double)k));
+    assert_true(fabs(nc_sublinear_tf(2.5) - (1.0 + log(2.5))) < 1e-15);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sublinear_table),
         cmocka_unit_test(test_svmfile_needs_nr_class_first),
         cmocka_unit_test(test_load_refuses_non_finite_weights),
         cmocka_unit_test(test_encode_keeps_every_label),
