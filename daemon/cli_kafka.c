@@ -266,9 +266,8 @@ static int watermarks(const char *cmd, rd_kafka_t *rk, rd_kafka_topic_partition_
 {
     for (int i = 0; i < l->cnt; i++) {
         int64_t lo, hi;
-        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, l->elems[i].topic,
-                                                                 l->elems[i].partition, &lo, &hi,
-                                                                 timeout_ms);
+        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
+            rk, l->elems[i].topic, l->elems[i].partition, &lo, &hi, timeout_ms);
         if (e) {
             fprintf(stderr, "newsclf %s: offsets of %s/%d: %s\n", cmd, l->elems[i].topic,
                     (int)l->elems[i].partition, rd_kafka_err2str(e));
@@ -985,8 +984,9 @@ static int plan_range(struct recl *r, const int64_t *lows)
             break;
         }
         if (p->start < lows[i]) {
-            fprintf(stderr, "newsclf %s: %s/%d starts at offset %" PRId64 " now (older data is "
-                            "deleted); reading from there\n",
+            fprintf(stderr,
+                    "newsclf %s: %s/%d starts at offset %" PRId64 " now (older data is "
+                    "deleted); reading from there\n",
                     r->cmd, p->topic, (int)p->partition, lows[i]);
             p->start = lows[i];
         }
@@ -1077,9 +1077,8 @@ static int recl_message(struct recl *r, const rd_kafka_message_t *m)
         free(s);
         return 0;
     }
-    enum nc_article_error ae =
-        nc_article_parse(r->a, m->payload ? m->payload : "", m->len,
-                         r->cfg->limits.max_article_bytes, err, sizeof(err));
+    enum nc_article_error ae = nc_article_parse(r->a, m->payload ? m->payload : "", m->len,
+                                                r->cfg->limits.max_article_bytes, err, sizeof(err));
     if (ae != NC_ART_OK) {
         /* The daemon sent it to the dead-letter topic the first time. */
         if (r->rejected++ < 10)
@@ -1198,7 +1197,8 @@ static int recl_run(struct recl *r)
         } else if (m->err) {
             fprintf(stderr, "newsclf %s: %s\n", r->cmd, rd_kafka_message_errstr(m));
             if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
-                m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE || m->err == RD_KAFKA_RESP_ERR__FATAL ||
+                m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE ||
+                m->err == RD_KAFKA_RESP_ERR__FATAL ||
                 m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
                 rd_kafka_message_destroy(m);
                 goto out;
@@ -1398,8 +1398,9 @@ int nc_cli_reclassify(int argc, char **argv)
             }
         for (size_t k = 0; k < r.cfg->outputs.n_routes; k++)
             if (nc_model_label_index(r.m, r.cfg->outputs.routes[k].label) < 0) {
-                fprintf(stderr, "newsclf reclassify: outputs.routes: label \"%s\" is not a label "
-                                "of the model\n",
+                fprintf(stderr,
+                        "newsclf reclassify: outputs.routes: label \"%s\" is not a label "
+                        "of the model\n",
                         r.cfg->outputs.routes[k].label);
                 goto out;
             }
@@ -1411,8 +1412,8 @@ int nc_cli_reclassify(int argc, char **argv)
         if (!r.ws || !r.a || !r.label_topics)
             goto out;
         for (size_t i = 0; i < nc_model_nlabels(r.m); i++) {
-            size_t n = strlen(r.cfg->outputs.labels.topic_prefix) +
-                       strlen(nc_model_label(r.m, i)) + 1;
+            size_t n =
+                strlen(r.cfg->outputs.labels.topic_prefix) + strlen(nc_model_label(r.m, i)) + 1;
             if (!(r.label_topics[i] = malloc(n)))
                 goto out;
             snprintf(r.label_topics[i], n, "%s%s", r.cfg->outputs.labels.topic_prefix,
@@ -1420,8 +1421,8 @@ int nc_cli_reclassify(int argc, char **argv)
         }
     }
 
-    rd_kafka_conf_t *conf = client_conf(r.cmd, brokers, "newsclf-reclassify",
-                                        r.cfg->kafka.consumer, r.cfg->kafka.n_consumer, &props);
+    rd_kafka_conf_t *conf = client_conf(r.cmd, brokers, "newsclf-reclassify", r.cfg->kafka.consumer,
+                                        r.cfg->kafka.n_consumer, &props);
     if (!conf)
         goto out;
     /* A private group.id and assign() only, so nothing is ever committed and the
@@ -1474,8 +1475,8 @@ int nc_cli_reclassify(int argc, char **argv)
     for (size_t i = 0; i < r.npr; i++)
         if (!r.pr[i].done)
             planned += r.pr[i].end - r.pr[i].start;
-    fprintf(stderr, "newsclf %s: reading up to %lld message(s) from %zu partition(s)%s%s\n",
-            r.cmd, planned, r.npr, r.m ? " with model " : "", r.m ? r.model_header : "");
+    fprintf(stderr, "newsclf %s: reading up to %lld message(s) from %zu partition(s)%s%s\n", r.cmd,
+            planned, r.npr, r.m ? " with model " : "", r.m ? r.model_header : "");
 
     int run = recl_run(&r);
     if (r.producer) {
