@@ -35,7 +35,7 @@ enum nc_article_error {
 };
 
 /* Default size limit: 900 KiB, so a labeled output still fits Kafka's 1 MB. */
-#define NC_ARTICLE_DEFAULT_MAX_BYTES (900u * 1024u)
+#define NC_ARTICLE_DEFAULT_MAX_BYTES ((size_t)900 * 1024)
 
 typedef struct nc_article nc_article;
 

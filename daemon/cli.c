@@ -274,6 +274,21 @@ static int parse_range(const char *s, unsigned *a, unsigned *b)
 
 static int cmd_eval_model(nc_model *m, const char *data, int json, FILE *out);
 
+/* A whole number in [lo, hi] from an option argument, else a usage error. */
+static int parse_num(const char *opt, const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
+        fprintf(stderr, "newsclf: %s takes a whole number from %ld to %ld, not \"%s\"\n", opt, lo,
+                hi, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 static int cmd_train(int argc, char **argv)
 {
     static const struct option opts[] = {{"data", required_argument, 0, 'd'},
@@ -305,6 +320,7 @@ static int cmd_train(int argc, char **argv)
     size_t ndata = 0;
     const char *dev = NULL;
     int quiet = 0, o;
+    long num;
     while ((o = getopt_long(argc, argv, "d:D:o:n:k:C:j:c:NW:b:B:t:p:Pl:e:M:FT:qh", opts, NULL)) != -1) {
         char *end = NULL;
         switch (o) {
@@ -345,7 +361,9 @@ static int cmd_train(int argc, char **argv)
             break;
         }
         case 'j':
-            t.jobs = atoi(optarg);
+            if (parse_num("--jobs", optarg, 0, 256, &num) != 0)
+                return EXIT_USAGE;
+            t.jobs = (int)num;
             break;
         case 'c':
             if (parse_range(optarg, &t.features.char_min, &t.features.char_max) != 0) {
@@ -357,24 +375,43 @@ static int cmd_train(int argc, char **argv)
             t.features.char_min = t.features.char_max = 0;
             break;
         case 'W':
-            t.features.word_ngram_max = (unsigned)atoi(optarg);
+            if (parse_num("--word-ngrams", optarg, 1, 2, &num) != 0)
+                return EXIT_USAGE;
+            t.features.word_ngram_max = (unsigned)num;
             break;
         case 'b':
-            t.features.word_bits = (unsigned)atoi(optarg);
+            if (parse_num("--word-bits", optarg, 10, 24, &num) != 0)
+                return EXIT_USAGE;
+            t.features.word_bits = (unsigned)num;
             break;
         case 'B':
-            t.features.char_bits = (unsigned)atoi(optarg);
+            if (parse_num("--char-bits", optarg, 10, 24, &num) != 0)
+                return EXIT_USAGE;
+            t.features.char_bits = (unsigned)num;
             break;
         case 't':
             t.features.title_weight = strtod(optarg, NULL);
             break;
-        case 'p':
-            if (sscanf(optarg, "%u,%u,%u", &t.features.passage_words, &t.features.passage_stride,
-                       &t.features.passage_min_words) != 3) {
+        case 'p': {
+            unsigned long v[3];
+            char *q = optarg;
+            int k;
+            for (k = 0; k < 3; k++) {
+                errno = 0;
+                v[k] = strtoul(q, &end, 10);
+                if (errno || end == q || v[k] > 100000 || *end != (k < 2 ? ',' : '\0'))
+                    break;
+                q = end + 1;
+            }
+            if (k < 3) {
                 fprintf(stderr, "newsclf train: --passages takes WORDS,STRIDE,MIN_WORDS\n");
                 return EXIT_USAGE;
             }
+            t.features.passage_words = (unsigned)v[0];
+            t.features.passage_stride = (unsigned)v[1];
+            t.features.passage_min_words = (unsigned)v[2];
             break;
+        }
         case 'P':
             t.features.passage_words = 0;
             break;
@@ -385,7 +422,9 @@ static int cmd_train(int argc, char **argv)
             t.eps = strtod(optarg, NULL);
             break;
         case 'M':
-            t.features.min_df = (unsigned)atoi(optarg);
+            if (parse_num("--min-df", optarg, 1, 1000000, &num) != 0)
+                return EXIT_USAGE;
+            t.features.min_df = (unsigned)num;
             break;
         case 'F':
             t.full_sv = 1;
@@ -758,9 +797,13 @@ static int cmd_explain(int argc, char **argv)
         case 'm':
             model = optarg;
             break;
-        case 't':
-            c.top = atoi(optarg);
+        case 't': {
+            long num;
+            if (parse_num("--top", optarg, 1, 100000, &num) != 0)
+                return EXIT_USAGE;
+            c.top = (int)num;
             break;
+        }
         case 'l':
             lines = 1;
             break;

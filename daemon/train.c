@@ -230,8 +230,8 @@ static int read_corpus(struct trainer *t, char *err, size_t errlen)
             order[j] = order[j - 1];
             order[j - 1] = tmp;
         }
-    char *sorted[NC_LINEAR_MAX_LABELS];
-    size_t newpos[NC_LINEAR_MAX_LABELS];
+    char *sorted[NC_LINEAR_MAX_LABELS] = {0};
+    size_t newpos[NC_LINEAR_MAX_LABELS] = {0};
     for (size_t k = 0; k < c->nlabels; k++) {
         sorted[k] = c->labels[order[k]];
         newpos[order[k]] = k;
@@ -295,7 +295,7 @@ static int build_vectors(struct trainer *t, char *err, size_t errlen)
     if (nc_featurizer_set_df(t->feat, df, (uint32_t)c->n) != 0)
         goto oom;
     t->pool = malloc(total * sizeof(*t->pool));
-    t->x = malloc(c->n * sizeof(*t->x));
+    t->x = malloc(c->n * sizeof(struct svm_node *));
     if (!t->pool || !t->x)
         goto oom;
     struct svm_node *p = t->pool;
@@ -363,12 +363,12 @@ static int build_gram(struct trainer *t, char *err, size_t errlen)
     }
     pdoc = malloc((total ? total : 1) * sizeof(*pdoc));
     pval = malloc((total ? total : 1) * sizeof(*pval));
-    row = calloc(n, sizeof(*row));
-    t->gram = malloc(n * (n + 2) * sizeof(*t->gram));
+    row = calloc(n ? n : 1, sizeof(*row));
+    t->gram = malloc((n ? n : 1) * (n + 2) * sizeof(*t->gram));
     if (!pdoc || !pval || !row || !t->gram)
         goto oom;
     {
-        uint32_t *fill = malloc((size_t)dim * sizeof(*fill));
+        uint32_t *fill = malloc((dim ? (size_t)dim : 1) * sizeof(*fill));
         if (!fill)
             goto oom;
         memcpy(fill, start, (size_t)dim * sizeof(*fill));
@@ -425,8 +425,9 @@ static struct svm_model *train_one(const struct trainer *t, size_t label, double
 {
     const struct corpus *c = &t->cp;
     size_t n = 0, pos = 0;
-    prob->y = malloc(c->n * sizeof(double));
-    prob->x = malloc(c->n * sizeof(struct svm_node *));
+    size_t cap = c->n ? c->n : 1;
+    prob->y = malloc(cap * sizeof(double));
+    prob->x = malloc(cap * sizeof(struct svm_node *));
     if (!prob->y || !prob->x)
         return NULL;
     for (size_t i = 0; i < c->n; i++) {
@@ -491,7 +492,7 @@ static int save_model(const struct trainer *t, struct svm_model *m, const size_t
     out.free_sv = 0;
     int rc;
     if (t->o->full_sv) {
-        out.SV = malloc((size_t)m->l * sizeof(*out.SV));
+        out.SV = malloc((size_t)m->l * sizeof(struct svm_node *));
         if (!out.SV)
             return -1;
         for (int k = 0; k < m->l; k++)
@@ -544,39 +545,51 @@ static int run_job(const struct trainer *t, const struct job *j)
     const struct corpus *c = &t->cp;
     double C = t->o->c_grid[j->c];
     struct svm_problem prob = {0};
-    size_t *docs = malloc(c->n * sizeof(*docs));
+    struct svm_model *m = NULL;
+    nc_linear lin = {0};
+    nc_fscratch *s = NULL;
+    struct nc_svec v = {0};
+    int rc = 2;
+    size_t *docs = malloc((c->n ? c->n : 1) * sizeof(*docs));
     if (!docs)
-        return 2;
-    struct svm_model *m =
-        train_one(t, j->label, C, j->kind == 0 ? (long)j->fold : -1, &prob, docs);
+        goto out;
+    m = train_one(t, j->label, C, j->kind == 0 ? (long)j->fold : -1, &prob, docs);
     if (!m)
-        return 2;
+        goto out;
     if (j->kind == 1) {
         char path[4096];
         snprintf(path, sizeof(path), "%s/%s.svm", t->o->out_dir, c->labels[j->label]);
-        return save_model(t, m, docs, path) == 0 ? 0 : 3;
+        rc = save_model(t, m, docs, path) == 0 ? 0 : 3;
+        goto out;
     }
-    nc_linear lin;
+    rc = 4;
     if (nc_linear_init(&lin, 1, nc_featurizer_dim(t->feat)) != 0)
-        return 4;
+        goto out;
     collapse(t, m, docs, &lin);
-    if (nc_linear_pack(&lin, t->feat) != 0)
-        return 4;
-    nc_fscratch *s = nc_fscratch_new(t->feat);
-    struct nc_svec v = {0};
-    if (!s)
-        return 5;
-    double *out = t->oof + (j->label * t->o->nc + j->c) * c->n;
+    if (nc_linear_pack(&lin, t->feat) != 0 || !(s = nc_fscratch_new(t->feat)))
+        goto out;
+    double *oof = t->oof + (j->label * t->o->nc + j->c) * c->n;
+    rc = 6;
     for (size_t i = 0; i < c->n; i++) {
         const struct doc *d = &c->docs[i];
         if (d->fold != j->fold)
             continue;
         double dec;
         if (nc_linear_score(&lin, t->feat, s, &v, d->title, d->tlen, d->body, d->blen, &dec) != 0)
-            return 6;
-        out[i] = dec;
+            goto out;
+        oof[i] = dec;
     }
-    return 0;
+    rc = 0;
+out:
+    if (m)
+        svm_free_and_destroy_model(&m);
+    free(prob.x);
+    free(prob.y);
+    free(docs);
+    nc_linear_release(&lin);
+    nc_fscratch_free(s);
+    nc_svec_release(&v);
+    return rc;
 }
 
 /* Runs jobs on up to o->jobs forked workers. */
@@ -586,8 +599,8 @@ static int run_jobs(struct trainer *t, const struct job *jobs, size_t njobs, cha
     int width = t->o->jobs > 0 ? t->o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (width < 1)
         width = 1;
-    pid_t *pids = calloc(njobs, sizeof(*pids));
-    double *start = calloc(njobs, sizeof(*start));
+    pid_t *pids = calloc(njobs ? njobs : 1, sizeof(*pids));
+    double *start = calloc(njobs ? njobs : 1, sizeof(*start));
     size_t next = 0, done = 0, running = 0;
     int failed = 0;
     if (!pids || !start) {
@@ -972,7 +985,7 @@ int nc_train(const struct nc_train_opts *o, char *err, size_t errlen)
         for (size_t k = 0; k < L; k++) {
             struct label_result best = {0};
             best.f1 = -1;
-            double grid[NC_TRAIN_MAX_C];
+            double grid[NC_TRAIN_MAX_C] = {0};
             for (size_t c = 0; c < o->nc; c++) {
                 struct label_result r;
                 memset(&r, 0, sizeof(r));
@@ -999,7 +1012,7 @@ int nc_train(const struct nc_train_opts *o, char *err, size_t errlen)
             res[k].threshold = 0.5;
         }
     }
-    jobs = calloc(L, sizeof(*jobs));
+    jobs = calloc(L ? L : 1, sizeof(*jobs));
     if (!jobs) {
         snprintf(err, errlen, "out of memory");
         goto out;
