@@ -23,6 +23,20 @@
  *   pipeline_load commit -b BROKERS -g GROUP -t TOPIC [--offset N]
  *       Commits offset N (default 0) for every partition of TOPIC, so a
  *       daemon running with auto.offset.reset=error starts at N.
+ *   pipeline_load offsets -b BROKERS -g GROUP -t TOPIC
+ *       Prints "committed=C end=E": GROUP's committed offsets of TOPIC and
+ *       its end offsets (high watermarks), each summed over the partitions
+ *       (a partition without a commit counts 0). A transaction still open
+ *       on the group's offsets counts as not committed yet (exit 4 when the
+ *       broker keeps answering UNSTABLE_OFFSET_COMMIT).
+ *   pipeline_load topics -b BROKERS [--rf N] [--config KEY=VALUE]... NAME:PARTITIONS...
+ *       Creates the topics in one Admin API request (replication factor N,
+ *       default the broker's) and waits until every partition has a leader.
+ *       A topic that exists already is an error.
+ *
+ * Every command takes -X KEY=VALUE (repeatable): a librdkafka property for
+ * its client, e.g. security.protocol, sasl.*, ssl.*, isolation.level.
+ * Readers use librdkafka's default isolation.level, read_committed.
  */
 #include <librdkafka/rdkafka.h>
 #include <math.h>
@@ -52,6 +66,25 @@ static void die(const char *what, const char *why)
     exit(1);
 }
 
+/* -X KEY=VALUE properties, applied after our own settings. */
+static const char *xprops[64];
+static size_t nxprops;
+
+static void apply_xprops(rd_kafka_conf_t *conf)
+{
+    char errstr[512];
+    for (size_t i = 0; i < nxprops; i++) {
+        char key[256];
+        const char *eq = strchr(xprops[i], '=');
+        if (!eq || (size_t)(eq - xprops[i]) >= sizeof(key))
+            die("-X", "expects KEY=VALUE");
+        memcpy(key, xprops[i], (size_t)(eq - xprops[i]));
+        key[eq - xprops[i]] = '\0';
+        if (rd_kafka_conf_set(conf, key, eq + 1, errstr, sizeof(errstr)))
+            die("-X", errstr);
+    }
+}
+
 static rd_kafka_t *client(rd_kafka_type_t type, const char *brokers, const char *group)
 {
     char errstr[512];
@@ -75,6 +108,7 @@ static rd_kafka_t *client(rd_kafka_type_t type, const char *brokers, const char 
          rd_kafka_conf_set(conf, "enable.partition.eof", "true", errstr, sizeof(errstr)) ||
          rd_kafka_conf_set(conf, "fetch.wait.max.ms", "10", errstr, sizeof(errstr))))
         die("conf", errstr);
+    apply_xprops(conf);
     rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
     if (!rk)
         die("client", errstr);
@@ -220,6 +254,7 @@ static int cmd_produce(int argc, char **argv)
             rd_kafka_conf_set(c, "acks", "all", e, sizeof(e)) ||
             rd_kafka_conf_set(c, "log_level", "3", e, sizeof(e)))
             die("conf", e);
+        apply_xprops(c);
         rd_kafka_conf_set_dr_msg_cb(c, on_dr);
         rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, e, sizeof(e));
         if (!rk)
@@ -484,6 +519,164 @@ static int cmd_consume(int argc, char **argv)
     return expect >= 0 && n < expect ? 3 : 0;
 }
 
+static int cmd_offsets(int argc, char **argv)
+{
+    const char *brokers = NULL, *group = NULL, *topic = NULL;
+    rd_kafka_t *rk;
+    rd_kafka_topic_partition_list_t *l;
+    rd_kafka_resp_err_t r;
+    long long committed = 0, end = 0;
+    int np;
+
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-b") && v)
+            brokers = argv[++i];
+        else if (!strcmp(a, "-g") && v)
+            group = argv[++i];
+        else if (!strcmp(a, "-t") && v)
+            topic = argv[++i];
+        else
+            die("offsets", "bad arguments");
+    }
+    if (!brokers || !group || !topic)
+        die("offsets", "-b, -g and -t are required");
+    rk = client(RD_KAFKA_CONSUMER, brokers, group);
+    np = partition_count(rk, topic);
+    l = rd_kafka_topic_partition_list_new(np);
+    for (int p = 0; p < np; p++)
+        rd_kafka_topic_partition_list_add(l, topic, p);
+    /* read_committed: an offset commit inside an open transaction is
+     * UNSTABLE; librdkafka retries until the timeout. */
+    r = rd_kafka_committed(rk, l, 10000);
+    if (r) {
+        fprintf(stderr, "pipeline_load: offsets: %s\n", rd_kafka_err2str(r));
+        rd_kafka_topic_partition_list_destroy(l);
+        rd_kafka_destroy(rk);
+        return 4;
+    }
+    for (int p = 0; p < np; p++)
+        if (l->elems[p].offset > 0)
+            committed += l->elems[p].offset;
+    /* End offsets through offsets_for_times (timestamp -1: the end), not
+     * rd_kafka_query_watermark_offsets, which ignores its timeout while a
+     * broker is down (KAFKA-NOTES.md #4460). */
+    for (int p = 0; p < np; p++)
+        l->elems[p].offset = RD_KAFKA_OFFSET_END;
+    r = rd_kafka_offsets_for_times(rk, l, 10000);
+    for (int p = 0; !r && p < np; p++) {
+        if (l->elems[p].err)
+            r = l->elems[p].err;
+        else
+            end += l->elems[p].offset;
+    }
+    if (r) {
+        fprintf(stderr, "pipeline_load: offsets: end offsets: %s\n", rd_kafka_err2str(r));
+        rd_kafka_topic_partition_list_destroy(l);
+        rd_kafka_destroy(rk);
+        return 4;
+    }
+    printf("committed=%lld end=%lld\n", committed, end);
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_destroy(rk);
+    return 0;
+}
+
+/* Every partition of every topic in names has a leader. */
+static int topics_led(rd_kafka_t *rk, char **names, int n)
+{
+    const struct rd_kafka_metadata *md;
+    int ok = 1;
+
+    if (rd_kafka_metadata(rk, 1, NULL, &md, 5000))
+        return 0;
+    for (int i = 0; i < n && ok; i++) {
+        int found = 0;
+        for (int t = 0; t < md->topic_cnt; t++) {
+            if (strcmp(md->topics[t].topic, names[i]))
+                continue;
+            found = !md->topics[t].err && md->topics[t].partition_cnt > 0;
+            for (int p = 0; p < md->topics[t].partition_cnt; p++)
+                found &= md->topics[t].partitions[p].leader >= 0;
+        }
+        ok = found;
+    }
+    rd_kafka_metadata_destroy(md);
+    return ok;
+}
+
+static int cmd_topics(int argc, char **argv)
+{
+    const char *brokers = NULL, *configs[32];
+    char *names[256];
+    int parts[256], n = 0, rf = -1;
+    size_t nconf = 0, ntr = 0;
+    rd_kafka_t *rk;
+    rd_kafka_NewTopic_t *nt[256];
+    rd_kafka_queue_t *q;
+    rd_kafka_event_t *ev;
+    const rd_kafka_topic_result_t **tr;
+    char errstr[512];
+
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        char *colon;
+        if (!strcmp(a, "-b") && v)
+            brokers = argv[++i];
+        else if (!strcmp(a, "--rf") && v)
+            rf = atoi(argv[++i]);
+        else if (!strcmp(a, "--config") && v && nconf < 32)
+            configs[nconf++] = argv[++i];
+        else if ((colon = strrchr(a, ':')) && n < 256) {
+            names[n] = strdup(a);
+            names[n][colon - a] = '\0';
+            parts[n++] = atoi(colon + 1);
+        } else
+            die("topics", "bad arguments");
+    }
+    if (!brokers || n == 0)
+        die("topics", "-b and NAME:PARTITIONS are required");
+    rk = client(RD_KAFKA_PRODUCER, brokers, NULL);
+    for (int i = 0; i < n; i++) {
+        nt[i] = rd_kafka_NewTopic_new(names[i], parts[i], rf, errstr, sizeof(errstr));
+        if (!nt[i])
+            die(names[i], errstr);
+        for (size_t c = 0; c < nconf; c++) {
+            char key[256];
+            const char *eq = strchr(configs[c], '=');
+            if (!eq || (size_t)(eq - configs[c]) >= sizeof(key))
+                die("--config", "expects KEY=VALUE");
+            memcpy(key, configs[c], (size_t)(eq - configs[c]));
+            key[eq - configs[c]] = '\0';
+            rd_kafka_NewTopic_set_config(nt[i], key, eq + 1);
+        }
+    }
+    q = rd_kafka_queue_new(rk);
+    rd_kafka_CreateTopics(rk, nt, (size_t)n, NULL, q);
+    ev = rd_kafka_queue_poll(q, 60000);
+    if (!ev)
+        die("topics", "no answer within 60 s");
+    if (rd_kafka_event_error(ev))
+        die("topics", rd_kafka_event_error_string(ev));
+    tr = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &ntr);
+    for (size_t i = 0; i < ntr; i++)
+        if (rd_kafka_topic_result_error(tr[i]))
+            die(rd_kafka_topic_result_name(tr[i]), rd_kafka_topic_result_error_string(tr[i]));
+    rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+    for (int i = 0; i < n; i++)
+        rd_kafka_NewTopic_destroy(nt[i]);
+    for (int attempt = 0; !topics_led(rk, names, n); attempt++) {
+        if (attempt > 300)
+            die("topics", "partitions without a leader after 30 s");
+        rd_kafka_poll(rk, 100);
+    }
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    rd_kafka_destroy(rk);
+    return 0;
+}
+
 static int cmd_commit(int argc, char **argv)
 {
     const char *brokers = NULL, *group = NULL, *topic = NULL;
@@ -528,16 +721,31 @@ static int cmd_commit(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    int n = 1;
+
     if (argc < 2) {
-        fprintf(stderr, "usage: pipeline_load produce|consume|commit ...\n");
+        fprintf(stderr, "usage: pipeline_load produce|consume|commit|offsets|topics ... [-X KEY=VALUE]\n");
         return 2;
     }
+    /* -X KEY=VALUE anywhere after the command: collected, then removed. */
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-X") && i + 1 < argc && nxprops < 64) {
+            xprops[nxprops++] = argv[++i];
+            continue;
+        }
+        argv[n++] = argv[i];
+    }
+    argc = n;
     if (!strcmp(argv[1], "produce"))
         return cmd_produce(argc, argv);
     if (!strcmp(argv[1], "consume"))
         return cmd_consume(argc, argv);
     if (!strcmp(argv[1], "commit"))
         return cmd_commit(argc, argv);
+    if (!strcmp(argv[1], "offsets"))
+        return cmd_offsets(argc, argv);
+    if (!strcmp(argv[1], "topics"))
+        return cmd_topics(argc, argv);
     fprintf(stderr, "pipeline_load: unknown command %s\n", argv[1]);
     return 2;
 }

@@ -1,10 +1,16 @@
 /*
- * commit.c - the at-least-once commit strategy (see commit.h).
+ * commit.c - the commit strategies (see commit.h): at-least-once (offsets
+ * stored behind the watermark) and exactly-once (Kafka transactions).
  */
 #include "commit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "kafka_conf.h"
+
+/* ---- at-least-once ---- */
 
 struct alo {
     nc_commit base; /* first: nc_commit * <-> struct alo * */
@@ -42,8 +48,8 @@ static int alo_checkpoint(nc_commit *c, enum nc_checkpoint_reason why,
 {
     struct alo *a = (struct alo *)c;
     (void)parts; /* the stored offsets of the whole assignment are committed */
-    if (why == NC_CHECKPOINT_TICK)
-        return 0; /* enable.auto.commit does the periodic part */
+    if (why == NC_CHECKPOINT_TICK || why == NC_CHECKPOINT_LOST)
+        return 0; /* enable.auto.commit does the periodic part; lost: too late */
     return nc_kafka_in_commit(a->in, timeout_ms, err, errlen);
 }
 
@@ -57,6 +63,8 @@ static const struct nc_commit_ops alo_ops = {
     .begin = NULL,
     .advance = alo_advance,
     .checkpoint = alo_checkpoint,
+    .output_failed = NULL,
+    .rewind = NULL,
     .destroy = alo_destroy,
 };
 
@@ -69,4 +77,348 @@ nc_commit *nc_commit_at_least_once_new(nc_kafka_in *in, nc_log *log)
     a->in = in;
     a->log = log;
     return &a->base;
+}
+
+/* ---- exactly-once ---- */
+
+/* Flush attempt of a periodic commit: a broker that is slow or away must not
+ * stall the pipeline loop; the commit is tried again at the next tick. */
+#define EOS_TICK_FLUSH_MS 200
+/* Attempts of a retriable transactional call before giving up. */
+#define EOS_RETRIES 10
+
+struct eos {
+    nc_commit base; /* first */
+    nc_kafka_in *in;
+    nc_kafka_out *out;
+    nc_log *log;
+    rd_kafka_t *prod, *cons;
+    size_t every_n;
+    int every_ms;
+    int shutdown_ms;
+    int open;           /* a transaction is open */
+    int abort_needed;   /* an error doomed the open transaction */
+    int rewind_pending; /* aborted: the pipeline must drop its jobs and rewind */
+    size_t n_msgs;      /* inputs begun in the open transaction */
+    long long opened_ms;
+    /* Next offset per input partition for the open transaction: the
+     * watermarks that moved since the last commit. */
+    rd_kafka_topic_partition_list_t *offsets;
+    char abort_reason[256];
+    unsigned long long n_commits, n_aborts;
+};
+
+/* Error text of e plus its kind, for logs and err. */
+static void txn_err(char *err, size_t errlen, const char *what, const rd_kafka_error_t *e)
+{
+    snprintf(err, errlen, "%s: %s (%s%s%s)", what, rd_kafka_error_string(e),
+             rd_kafka_error_name(e),
+             rd_kafka_error_is_fatal(e)             ? ", fatal"
+             : rd_kafka_error_txn_requires_abort(e) ? ", abortable"
+                                                    : "",
+             rd_kafka_error_is_retriable(e) ? ", retriable" : "");
+}
+
+/* Non-zero when the producer or the consumer raised a fatal error; its
+ * reason in err. The producer's comes when a newer instance with the same
+ * transactional.id fenced us; the consumer's when a newer member took our
+ * group.instance.id. Either way this instance must stop. */
+static int eos_fatal(struct eos *x, char *err, size_t errlen)
+{
+    char why[512];
+    rd_kafka_resp_err_t r;
+
+    if ((r = rd_kafka_fatal_error(x->prod, why, sizeof(why)))) {
+        snprintf(err, errlen,
+                 "transactional producer: fatal error %s: %s%s", rd_kafka_err2name(r), why,
+                 r == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+                         r == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH
+                     ? " (fenced: another newsclfd runs with the same kafka.group and "
+                       "kafka.instance_id)"
+                     : "");
+        return 1;
+    }
+    if ((r = rd_kafka_fatal_error(x->cons, why, sizeof(why)))) {
+        snprintf(err, errlen, "consumer: fatal error %s: %s%s", rd_kafka_err2name(r), why,
+                 r == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID
+                     ? " (another newsclfd joined the group with the same kafka.instance_id)"
+                     : "");
+        return 1;
+    }
+    return 0;
+}
+
+static void eos_forget(struct eos *x)
+{
+    rd_kafka_topic_partition_list_destroy(x->offsets);
+    x->offsets = rd_kafka_topic_partition_list_new(16);
+    x->open = 0;
+    x->n_msgs = 0;
+}
+
+/* Aborts the open transaction (outstanding outputs are purged: their
+ * delivery reports reach the pipeline as failures). Afterwards the pipeline
+ * must rewind. 0, or -1 with err when even the abort failed (fatal: a
+ * restart fences and aborts it through init_transactions). */
+static int eos_abort(struct eos *x, const char *reason, char *err, size_t errlen)
+{
+    if (x->open) {
+        for (int attempt = 1;; attempt++) {
+            /* -1: the remaining transaction time, as librdkafka recommends
+             * (other values risk desynchronising its state). */
+            rd_kafka_error_t *e = rd_kafka_abort_transaction(x->prod, -1);
+            if (!e)
+                break;
+            txn_err(err, errlen, "abort_transaction", e);
+            if (!rd_kafka_error_is_retriable(e) || attempt >= EOS_RETRIES) {
+                rd_kafka_error_destroy(e);
+                return -1;
+            }
+            nc_log_warn(x->log, "%s; retrying", err);
+            rd_kafka_error_destroy(e);
+        }
+        x->n_aborts++;
+        nc_log_warn(x->log,
+                    "transaction aborted reason=\"%s\" inputs=%zu: they are consumed again from "
+                    "the last committed offsets",
+                    reason, x->n_msgs);
+    }
+    eos_forget(x);
+    x->abort_needed = 0;
+    x->rewind_pending = 1;
+    return 0;
+}
+
+/*
+ * Commits the open transaction: flush (every output acknowledged, so the
+ * watermarks in x->offsets now cover exactly the inputs whose outputs are in
+ * the transaction), offsets into the transaction, commit.
+ * Returns 0 committed, 1 not yet (the flush did not finish within flush_ms;
+ * only with may_wait), 2 aborted (rewind pending), -1 fatal with err.
+ */
+static int eos_commit(struct eos *x, int flush_ms, int may_wait, char *err, size_t errlen)
+{
+    rd_kafka_error_t *e;
+    rd_kafka_resp_err_t r;
+    char why[512];
+
+    /* Delivery reports are served here: they run the pipeline's callbacks,
+     * which call eos_advance (and eos_output_failed). */
+    r = rd_kafka_flush(x->prod, flush_ms);
+    if (eos_fatal(x, err, errlen))
+        return -1;
+    if (x->abort_needed)
+        return eos_abort(x, x->abort_reason, err, errlen) ? -1 : 2;
+    if (r == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+        if (may_wait)
+            return 1;
+        snprintf(why, sizeof(why), "outputs not acknowledged within %d ms", flush_ms);
+        return eos_abort(x, why, err, errlen) ? -1 : 2;
+    }
+    if (x->offsets->cnt > 0) {
+        rd_kafka_consumer_group_metadata_t *gm = rd_kafka_consumer_group_metadata(x->cons);
+        for (int attempt = 1;; attempt++) {
+            /* Retried with identical offsets and group metadata, as the
+             * API asks. */
+            e = rd_kafka_send_offsets_to_transaction(x->prod, x->offsets, gm,
+                                                     x->shutdown_ms > 0 ? x->shutdown_ms : 5000);
+            if (!e || !rd_kafka_error_is_retriable(e) || attempt >= EOS_RETRIES)
+                break;
+            txn_err(why, sizeof(why), "send_offsets_to_transaction", e);
+            nc_log_warn(x->log, "%s; retrying", why);
+            rd_kafka_error_destroy(e);
+        }
+        rd_kafka_consumer_group_metadata_destroy(gm);
+        if (e) {
+            /* ILLEGAL_GENERATION / FENCED_INSTANCE_ID (abortable): our
+             * group generation is gone, a new owner redoes the input. */
+            int abortable = rd_kafka_error_txn_requires_abort(e);
+            txn_err(why, sizeof(why), "send_offsets_to_transaction", e);
+            rd_kafka_error_destroy(e);
+            if (!abortable) {
+                snprintf(err, errlen, "%s", why);
+                return -1;
+            }
+            return eos_abort(x, why, err, errlen) ? -1 : 2;
+        }
+    }
+    for (int attempt = 1;; attempt++) {
+        /* -1: the remaining transaction time (resumable on timeout). */
+        e = rd_kafka_commit_transaction(x->prod, -1);
+        if (!e || !rd_kafka_error_is_retriable(e) || attempt >= EOS_RETRIES)
+            break;
+        txn_err(why, sizeof(why), "commit_transaction", e);
+        nc_log_warn(x->log, "%s; retrying", why);
+        rd_kafka_error_destroy(e);
+    }
+    if (e) {
+        int abortable = rd_kafka_error_txn_requires_abort(e);
+        txn_err(why, sizeof(why), "commit_transaction", e);
+        rd_kafka_error_destroy(e);
+        if (!abortable) {
+            snprintf(err, errlen, "%s", why);
+            return -1;
+        }
+        return eos_abort(x, why, err, errlen) ? -1 : 2;
+    }
+    x->n_commits++;
+    nc_log_debug(x->log, "transaction committed inputs=%zu partitions=%d", x->n_msgs,
+                 x->offsets->cnt);
+    eos_forget(x);
+    return 0;
+}
+
+static int eos_begin(nc_commit *c, char *err, size_t errlen)
+{
+    struct eos *x = (struct eos *)c;
+    rd_kafka_error_t *e;
+
+    if (x->abort_needed || x->rewind_pending)
+        return NC_COMMIT_SKIP;
+    if (x->open) {
+        x->n_msgs++;
+        return 0;
+    }
+    e = rd_kafka_begin_transaction(x->prod);
+    if (e) {
+        /* Only a state or fatal error can come here: treat it as fatal, as
+         * librdkafka's documentation advises. */
+        txn_err(err, errlen, "begin_transaction", e);
+        rd_kafka_error_destroy(e);
+        eos_fatal(x, err, errlen);
+        return -1;
+    }
+    x->open = 1;
+    x->n_msgs = 1;
+    x->opened_ms = nc_now_ms();
+    return 0;
+}
+
+static int eos_advance(nc_commit *c, const char *topic, int32_t partition, int64_t next_offset,
+                       char *err, size_t errlen)
+{
+    struct eos *x = (struct eos *)c;
+    rd_kafka_topic_partition_t *tp;
+
+    (void)err;
+    (void)errlen;
+    tp = rd_kafka_topic_partition_list_find(x->offsets, topic, partition);
+    if (!tp)
+        tp = rd_kafka_topic_partition_list_add(x->offsets, topic, partition);
+    tp->offset = next_offset;
+    return 0;
+}
+
+static int eos_output_failed(nc_commit *c, rd_kafka_resp_err_t r)
+{
+    struct eos *x = (struct eos *)c;
+
+    /* Inside a transaction a failed output fails the transaction as a whole
+     * (librdkafka makes it abortable): abort at the next tick and redo. */
+    if (!x->abort_needed)
+        snprintf(x->abort_reason, sizeof(x->abort_reason), "output failed: %s",
+                 rd_kafka_err2str(r));
+    x->abort_needed = 1;
+    return 1;
+}
+
+static int eos_checkpoint(nc_commit *c, enum nc_checkpoint_reason why,
+                          const rd_kafka_topic_partition_list_t *parts, int timeout_ms, char *err,
+                          size_t errlen)
+{
+    struct eos *x = (struct eos *)c;
+    int rc;
+
+    (void)parts; /* every partition's progress goes into the one transaction */
+    if (eos_fatal(x, err, errlen))
+        return -1;
+    switch (why) {
+    case NC_CHECKPOINT_TICK:
+        if (x->abort_needed && eos_abort(x, x->abort_reason, err, errlen) != 0)
+            return -1;
+        if (x->rewind_pending)
+            return NC_COMMIT_REWIND;
+        if (!x->open || (x->n_msgs < x->every_n && nc_now_ms() - x->opened_ms < x->every_ms))
+            return 0;
+        rc = eos_commit(x, EOS_TICK_FLUSH_MS, 1, err, errlen);
+        if (rc < 0)
+            return -1;
+        return rc == 2 ? NC_COMMIT_REWIND : 0;
+    case NC_CHECKPOINT_LOST:
+        /* The partitions belong to someone else already: their outputs in
+         * the open transaction must not be committed (the new owner
+         * produces them again). Abort everything and redo the rest. */
+        if (x->open || x->abort_needed)
+            return eos_abort(x, "partitions lost", err, errlen);
+        return 0;
+    case NC_CHECKPOINT_REVOKE:
+    case NC_CHECKPOINT_SHUTDOWN:
+        /* Commit what was done before the partitions go (the new owner
+         * starts behind it), or abort and let the new owner (or the next
+         * start) redo it. */
+        if (x->abort_needed)
+            return eos_abort(x, x->abort_reason, err, errlen);
+        if (!x->open)
+            return 0;
+        rc = eos_commit(x, timeout_ms > 0 ? timeout_ms : 1000, 0, err, errlen);
+        if (rc == 0)
+            nc_log_info(x->log, "transaction committed before %s",
+                        why == NC_CHECKPOINT_REVOKE ? "the revoke" : "shutdown");
+        return rc < 0 ? -1 : 0;
+    }
+    return 0;
+}
+
+static int eos_rewind(nc_commit *c, char *err, size_t errlen)
+{
+    struct eos *x = (struct eos *)c;
+    int n;
+
+    n = nc_kafka_in_rewind(x->in, x->shutdown_ms > 0 ? x->shutdown_ms : 10000, err, errlen);
+    if (n < 0)
+        return -1;
+    x->rewind_pending = 0;
+    nc_log_info(x->log, "rewound to the last committed offsets partitions=%d", n);
+    return 0;
+}
+
+static void eos_destroy(nc_commit *c)
+{
+    struct eos *x = (struct eos *)c;
+    nc_log_info(x->log, "transactions committed=%llu aborted=%llu", x->n_commits, x->n_aborts);
+    rd_kafka_topic_partition_list_destroy(x->offsets);
+    free(x);
+}
+
+static const struct nc_commit_ops eos_ops = {
+    .name = "exactly-once",
+    .begin = eos_begin,
+    .advance = eos_advance,
+    .checkpoint = eos_checkpoint,
+    .output_failed = eos_output_failed,
+    .rewind = eos_rewind,
+    .destroy = eos_destroy,
+};
+
+nc_commit *nc_commit_exactly_once_new(nc_kafka_in *in, nc_kafka_out *out, const nc_config *cfg,
+                                      nc_log *log)
+{
+    struct eos *x = calloc(1, sizeof(*x));
+    if (!x)
+        return NULL;
+    x->offsets = rd_kafka_topic_partition_list_new(16);
+    if (!x->offsets) {
+        free(x);
+        return NULL;
+    }
+    x->base.ops = &eos_ops;
+    x->in = in;
+    x->out = out;
+    x->log = log;
+    x->prod = nc_kafka_out_handle(out);
+    x->cons = nc_kafka_in_handle(in);
+    x->every_n = cfg->kafka.transaction.commit_every_messages;
+    x->every_ms = cfg->kafka.transaction.commit_every_ms;
+    x->shutdown_ms = cfg->limits.shutdown_timeout_ms;
+    return &x->base;
 }

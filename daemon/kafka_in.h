@@ -5,6 +5,8 @@
  * Offsets are never stored automatically (enable.auto.offset.store=false):
  * the commit strategy stores them when the pipeline's watermark says so, and
  * librdkafka's auto-commit (or nc_kafka_in_commit) commits what was stored.
+ * In exactly-once mode auto-commit is off: offsets are committed only
+ * inside the producer's transactions (commit.h).
  * Rebalance events call the owner's hooks on the polling thread, before
  * partitions are assigned and before they are taken away, so the owner can
  * drain and commit first.
@@ -50,6 +52,13 @@ int nc_kafka_in_pause(nc_kafka_in *in, const char *topic, int32_t partition, int
 /* Commits the stored offsets of the current assignment, waiting at most
  * timeout_ms (a broker that is gone must not hang us). 0, or -1 with err. */
 int nc_kafka_in_commit(nc_kafka_in *in, int timeout_ms, char *err, size_t errlen);
+
+/* Exactly-once rewind: seeks every assigned partition back to its
+ * committed offset (a partition never committed: to where
+ * auto.offset.reset starts it), waiting for the seeks, so nothing fetched
+ * before comes out of nc_kafka_in_poll afterwards. Returns the number of
+ * partitions rewound, or -1 with err. */
+int nc_kafka_in_rewind(nc_kafka_in *in, int timeout_ms, char *err, size_t errlen);
 
 /* Leaves the group (revoke hooks run), waiting at most timeout_ms. Returns
  * 0, or -1 when the close did not finish in time (the handle is then left

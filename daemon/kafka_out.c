@@ -1,6 +1,6 @@
 /*
- * kafka_out.c - the idempotent producer and output-topic checks (see
- * kafka_out.h).
+ * kafka_out.c - the idempotent (or transactional) producer and output-topic
+ * checks (see kafka_out.h).
  */
 #include "kafka_out.h"
 
@@ -18,6 +18,13 @@ struct nc_kafka_out {
     void *owner;
     atomic_int fatal;
     size_t max_message_bytes;
+    int transactional; /* exactly-once: transactional.id set */
+    int txn_ready;     /* init_transactions succeeded */
+    /* Authentication or TLS failure seen (error callback, librdkafka's
+     * thread): a wrong password or CA must end the start-up with a clear
+     * reason, not a retry loop that looks like a broker outage. */
+    atomic_int auth_failed;
+    char auth_reason[256]; /* written before auth_failed is set */
 };
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -43,6 +50,11 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         atomic_store(&o->fatal, 1);
         return;
     }
+    if ((err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL) &&
+        !atomic_load(&o->auth_failed)) {
+        snprintf(o->auth_reason, sizeof(o->auth_reason), "%s", reason);
+        atomic_store(&o->auth_failed, 1);
+    }
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__TRANSPORT)
         nc_log_warn(o->log, "producer: %s (retrying)", reason);
     else
@@ -63,7 +75,7 @@ int nc_kafka_out_new(const nc_config *cfg, const char *bootstrap, nc_log *log, n
 {
     nc_kafka_out *o = NULL;
     rd_kafka_conf_t *conf = NULL;
-    char errstr[512], buf[64];
+    char errstr[512], buf[64], txn_id[512];
     size_t bufsz = sizeof(buf);
     const nc_kv *kv = cfg->kafka.producer;
     size_t nkv = cfg->kafka.n_producer;
@@ -78,6 +90,12 @@ int nc_kafka_out_new(const nc_config *cfg, const char *bootstrap, nc_log *log, n
     o->dr = dr;
     o->owner = owner;
     atomic_init(&o->fatal, 0);
+    atomic_init(&o->auth_failed, 0);
+    if (cfg->kafka.delivery == NC_DELIVERY_EXACTLY_ONCE) {
+        if (nc_kafka_transactional_id(cfg, txn_id, sizeof(txn_id), err, errlen) != 0)
+            goto fail;
+        o->transactional = 1;
+    }
     conf = nc_kconf_new(bootstrap, cfg->kafka.client_id, log, kv, nkv, err, errlen);
     if (!conf)
         goto fail;
@@ -87,10 +105,20 @@ int nc_kafka_out_new(const nc_config *cfg, const char *bootstrap, nc_log *log, n
      * auto-created by a metadata request: a missing output is an error. */
     if (nc_kconf_set(conf, "enable.idempotence", "true", err, errlen) ||
         nc_kconf_set(conf, "acks", "all", err, errlen) ||
-        nc_kconf_set(conf, "allow.auto.create.topics", "false", err, errlen) ||
-        (!has_key(kv, nkv, "message.timeout.ms") && !has_key(kv, nkv, "delivery.timeout.ms") &&
-         nc_kconf_set(conf, "message.timeout.ms", "0", err, errlen)))
+        nc_kconf_set(conf, "allow.auto.create.topics", "false", err, errlen))
         goto fail;
+    if (o->transactional) {
+        /* Exactly-once: a message may not outlive its transaction; librdkafka
+         * bounds message.timeout.ms by transaction.timeout.ms itself. A
+         * message that times out aborts the transaction, and its input is
+         * processed again (commit.h): still nothing lost. */
+        if (nc_kconf_set(conf, "transactional.id", txn_id, err, errlen))
+            goto fail;
+    } else if (!has_key(kv, nkv, "message.timeout.ms") &&
+               !has_key(kv, nkv, "delivery.timeout.ms") &&
+               nc_kconf_set(conf, "message.timeout.ms", "0", err, errlen)) {
+        goto fail;
+    }
     if (rd_kafka_conf_get(conf, "message.max.bytes", buf, &bufsz) == RD_KAFKA_CONF_OK)
         o->max_message_bytes = (size_t)strtoul(buf, NULL, 10);
     if (o->max_message_bytes == 0)
@@ -103,6 +131,8 @@ int nc_kafka_out_new(const nc_config *cfg, const char *bootstrap, nc_log *log, n
         snprintf(err, errlen, "cannot create the producer: %s", errstr);
         goto fail;
     }
+    if (o->transactional)
+        nc_log_info(log, "exactly-once: transactional.id=%s", txn_id);
     *out = o;
     return 0;
 fail:
@@ -246,6 +276,33 @@ done:
     return rc;
 }
 
+/*
+ * Exactly-once, once: fences any earlier producer with our transactional.id
+ * and completes (aborts) its open transaction. This must come before the
+ * consumer fetches committed offsets: until then the group coordinator
+ * answers UNSTABLE_OFFSET_COMMIT for partitions of that transaction
+ * (KAFKA-NOTES.md, exactly-once). 0, -2 (retriable, with err) or -1.
+ */
+static int init_transactions(nc_kafka_out *o, int timeout_ms, char *err, size_t errlen)
+{
+    rd_kafka_error_t *e;
+    int rc;
+
+    if (!o->transactional || o->txn_ready)
+        return 0;
+    e = rd_kafka_init_transactions(o->rk, timeout_ms);
+    if (!e) {
+        o->txn_ready = 1;
+        nc_log_info(o->log, "transactions initialised");
+        return 0;
+    }
+    rc = rd_kafka_error_is_retriable(e) ? -2 : -1;
+    snprintf(err, errlen, "init_transactions: %s (%s)", rd_kafka_error_string(e),
+             rd_kafka_error_name(e));
+    rd_kafka_error_destroy(e);
+    return rc;
+}
+
 int nc_kafka_out_check_topics(nc_kafka_out *o, const char *const *topics, size_t n, int create,
                               int partitions, int replication, int timeout_ms, char *err,
                               size_t errlen)
@@ -260,6 +317,14 @@ int nc_kafka_out_check_topics(nc_kafka_out *o, const char *const *topics, size_t
      * auto.create.topics.enable, and a missing output must be an error. */
     r = rd_kafka_metadata(o->rk, 1, NULL, &md, timeout_ms);
     if (r) {
+        if (atomic_load(&o->auth_failed)) {
+            /* Credentials or certificates are wrong: retrying cannot help. */
+            snprintf(err, errlen,
+                     "cannot connect to the brokers: %s (check the security.protocol, sasl.* "
+                     "and ssl.* properties of kafka.producer and kafka.consumer)",
+                     o->auth_reason);
+            return -1;
+        }
         snprintf(err, errlen, "cannot reach the brokers: %s", rd_kafka_err2str(r));
         return -2;
     }
@@ -276,11 +341,13 @@ int nc_kafka_out_check_topics(nc_kafka_out *o, const char *const *topics, size_t
             missing[nmissing++] = topics[i];
     }
     if (nmissing == 0) {
-        rc = 0;
+        rc = init_transactions(o, timeout_ms, err, errlen);
         goto done;
     }
     if (create) {
         rc = create_topics(o, missing, nmissing, partitions, replication, timeout_ms, err, errlen);
+        if (rc == 0)
+            rc = init_transactions(o, timeout_ms, err, errlen);
         goto done;
     }
     off = (size_t)snprintf(err, errlen,
@@ -302,6 +369,11 @@ int nc_kafka_out_fatal(nc_kafka_out *o, char *err, size_t errlen)
         return 0;
     rd_kafka_fatal_error(o->rk, err, errlen);
     return 1;
+}
+
+int nc_kafka_out_transactional(const nc_kafka_out *o)
+{
+    return o->transactional;
 }
 
 size_t nc_kafka_out_max_message_bytes(const nc_kafka_out *o)

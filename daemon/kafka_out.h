@@ -1,7 +1,8 @@
 /*
- * kafka_out.h - the producer: set-up (idempotent, acks=all), delivery
- * reports, produce with backpressure on a full queue, and the output-topic
- * check (metadata; creation through the Admin API when asked to).
+ * kafka_out.h - the producer: set-up (idempotent, acks=all; transactional
+ * with kafka.delivery: exactly-once), delivery reports, produce with
+ * backpressure on a full queue, and the output-topic check (metadata;
+ * creation through the Admin API when asked to).
  *
  * Delivery reports are served by nc_kafka_out_poll() on the caller's thread
  * and handed to the owner's callback with the message opaque, so all delivery
@@ -24,6 +25,9 @@ typedef struct nc_kafka_out nc_kafka_out;
 typedef void (*nc_kafka_dr_fn)(void *owner, void *opaque, rd_kafka_resp_err_t err,
                                const rd_kafka_message_t *m);
 
+/* Exactly-once: transactional.id = kafka.group + "-" + kafka.instance_id
+ * (required in that mode: nc_kafka_transactional_id). The transactions are
+ * driven by the commit strategy (commit.h). */
 int nc_kafka_out_new(const nc_config *cfg, const char *bootstrap, nc_log *log, nc_kafka_dr_fn dr,
                      void *owner, nc_kafka_out **out, char *err, size_t errlen);
 /* Purges whatever is still queued (its reports are not delivered) and
@@ -52,7 +56,12 @@ rd_kafka_resp_err_t nc_kafka_out_produce(nc_kafka_out *o, const char *topic, con
 /*
  * Checks that every topic in topics[0..n) exists. With create, missing ones
  * are created (partitions, replication factor) through the Admin API.
- * Returns 0; -1 with err when topics are missing or cannot be created;
+ * A transactional producer is then readied once (init_transactions: fences
+ * an earlier instance with the same transactional.id and aborts its open
+ * transaction) - before the consumer exists, which must not fetch offsets
+ * while that transaction is open.
+ * Returns 0; -1 with err when topics are missing or cannot be created, or
+ * authentication / TLS failed (wrong password, CA: retrying cannot help);
  * -2 with err when the brokers could not be reached within timeout_ms (the
  * caller may retry).
  */
@@ -62,6 +71,9 @@ int nc_kafka_out_check_topics(nc_kafka_out *o, const char *const *topics, size_t
 
 /* Non-zero once the producer raised a fatal error; its reason in err. */
 int nc_kafka_out_fatal(nc_kafka_out *o, char *err, size_t errlen);
+
+/* Non-zero for the exactly-once (transactional) producer. */
+int nc_kafka_out_transactional(const nc_kafka_out *o);
 
 /* The producer's message.max.bytes (largest record it will send). */
 size_t nc_kafka_out_max_message_bytes(const nc_kafka_out *o);

@@ -19,7 +19,9 @@
 #include "kafka_conf.h"
 #include "kafka_in.h"
 #include "kafka_out.h"
+#include "metrics.h"
 #include "model.h"
+#include "notify.h"
 
 #define BATCH_MAX 256 /* messages dispatched per loop iteration */
 #define METADATA_TIMEOUT_MS 5000
@@ -159,6 +161,7 @@ static void set_fatal(nc_pipeline *p, const char *fmt, ...)
     vsnprintf(p->fatal_msg, sizeof(p->fatal_msg), fmt, ap);
     va_end(ap);
     p->fatal = 1;
+    nc_metrics_fatal(p->fatal_msg); /* /readyz says why */
     nc_log_error(p->log, "fatal: %s", p->fatal_msg);
 }
 
@@ -323,6 +326,7 @@ static int check_topics(nc_pipeline *p, struct runtime *rt, int once, char *err,
                 snprintf(err, errlen, "stopped while waiting for the brokers");
                 return -1;
             }
+            nc_notify_tick(); /* READY was sent: the watchdog runs */
             nanosleep(&ts, NULL);
         }
         if (backoff < 10000)
@@ -445,10 +449,12 @@ static void *worker_main(void *arg)
         pl->count--;
         pthread_mutex_unlock(&pl->mu);
 
+        double t0 = nc_metrics_clock();
         if (w.art)
             classify_job(pl->p, &w, j);
         else
             job_dead(j, "classify_failed", "out of memory");
+        nc_metrics_classify_seconds(nc_metrics_clock() - t0);
 
         pthread_mutex_lock(&pl->mu);
         j->classified = 1;
@@ -609,6 +615,7 @@ static void job_finish_check(nc_pipeline *p, struct job *j)
     if (j->pending > 0 || j->failed || j->need_dl || j->done)
         return;
     j->done = 1;
+    nc_metrics_input_done(j->msg ? rd_kafka_message_timestamp(j->msg, NULL) : 0);
     if (j->part)
         part_advance(p, j->part);
 }
@@ -664,6 +671,7 @@ static int produce_deadletter(nc_pipeline *p, struct job *j, const char *reason,
         /* Dead-lettering disabled: the operator chose to drop bad input. */
         nc_log_warn(p->log, "dropping input error=%s topic=%s partition=%d offset=%" PRId64 ": %s",
                     reason, rd_kafka_topic_name(m->rkt), (int)m->partition, m->offset, detail);
+        nc_metrics_deadlettered(reason);
         return 0;
     }
     if (rd_kafka_message_headers(m, &inh) == RD_KAFKA_RESP_ERR_NO_ERROR && inh) {
@@ -701,7 +709,7 @@ static int produce_deadletter(nc_pipeline *p, struct job *j, const char *reason,
     if (r) {
         j->pending--;
         j->failed = 1;
-        if (stopped_while_full(p, r))
+        if (nc_commit_output_failed(p->commit, r) || stopped_while_full(p, r))
             return -1;
         set_fatal(p,
                   "dead-letter produce failed topic=%s error=%s source=%s/%d/%" PRId64
@@ -712,6 +720,7 @@ static int produce_deadletter(nc_pipeline *p, struct job *j, const char *reason,
     }
     j->dl_sent = 1;
     p->n_dead++;
+    nc_metrics_deadlettered(reason);
     p->n_records++;
     nc_log_debug(p->log, "dead-letter error=%s topic=%s partition=%d offset=%" PRId64 ": %s",
                  reason, rd_kafka_topic_name(m->rkt), (int)m->partition, m->offset, detail);
@@ -722,11 +731,14 @@ static void produce_job(nc_pipeline *p, struct job *j)
 {
     const rd_kafka_message_t *m = j->msg;
     char err[512];
+    int begun;
 
     j->pending = 1; /* guard: no early "done" while records are produced */
-    if (nc_commit_begin(p->commit, err, sizeof(err)) != 0) {
-        set_fatal(p, "%s", err);
-        j->failed = 1;
+    begun = nc_commit_begin(p->commit, err, sizeof(err));
+    if (begun != 0) {
+        if (begun < 0)
+            set_fatal(p, "%s", err);
+        j->failed = 1; /* NC_COMMIT_SKIP: dropped by the coming rewind, redone */
         return;
     }
     if (j->kind == JOB_PASS) {
@@ -737,7 +749,7 @@ static void produce_job(nc_pipeline *p, struct job *j)
         if (r) {
             j->pending--;
             j->failed = 1;
-            if (!stopped_while_full(p, r))
+            if (!nc_commit_output_failed(p->commit, r) && !stopped_while_full(p, r))
                 set_fatal(p, "produce to %s failed: %s", j->rt->aggregate, rd_kafka_err2str(r));
         } else {
             p->n_out++;
@@ -771,7 +783,7 @@ static void produce_job(nc_pipeline *p, struct job *j)
                          rd_kafka_err2str(r));
             } else {
                 j->failed = 1;
-                if (stopped_while_full(p, r))
+                if (nc_commit_output_failed(p->commit, r) || stopped_while_full(p, r))
                     break;
                 set_fatal(p, "produce to %s failed: %s (input %s/%d/%" PRId64 ")", j->dests[i],
                           rd_kafka_err2str(r), rd_kafka_topic_name(m->rkt), (int)m->partition,
@@ -780,6 +792,7 @@ static void produce_job(nc_pipeline *p, struct job *j)
             }
         }
         p->n_out++;
+        nc_metrics_classified(j->labels_csv);
         if (j->need_dl && !j->failed) {
             j->need_dl = 0;
             produce_deadletter(p, j, "produce_failed", j->detail);
@@ -851,11 +864,18 @@ static void on_delivery(void *owner, void *opaque, rd_kafka_resp_err_t err,
 
     if (!err) {
         p->n_acked++;
+        nc_metrics_produced(topic);
         j->pending--;
         job_finish_check(p, j);
         return;
     }
     if (err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+        j->pending--;
+        j->failed = 1;
+        return;
+    }
+    if (nc_commit_output_failed(p->commit, err)) {
+        /* Exactly-once: the transaction is aborted and the input redone. */
         j->pending--;
         j->failed = 1;
         return;
@@ -873,6 +893,7 @@ static void on_delivery(void *owner, void *opaque, rd_kafka_resp_err_t err,
     }
     j->pending--;
     j->failed = 1;
+    nc_metrics_delivery_failed(topic);
     set_fatal(
         p, "%s delivery failed topic=%s error=%s (input %s/%d/%" PRId64 "); not committing past it",
         is_dl ? "dead-letter" : "output", topic, rd_kafka_err2str(err),
@@ -921,6 +942,7 @@ static void dispatch(nc_pipeline *p, rd_kafka_message_t *m)
     pt->count++;
     p->inflight++;
     p->n_in++;
+    nc_metrics_consumed(topic);
     if (p->fifo_tail)
         p->fifo_tail->fifo_next = j;
     else
@@ -937,7 +959,9 @@ static void dispatch(nc_pipeline *p, rd_kafka_message_t *m)
             pthread_cond_signal(&pl->work_cv);
         pthread_mutex_unlock(&pl->mu);
     } else {
+        double t0 = nc_metrics_clock();
         classify_job(p, &p->inline_ctx, j);
+        nc_metrics_classify_seconds(nc_metrics_clock() - t0);
         j->classified = 1;
     }
 }
@@ -945,6 +969,7 @@ static void dispatch(nc_pipeline *p, rd_kafka_message_t *m)
 static void on_assigned(void *owner, const rd_kafka_topic_partition_list_t *parts)
 {
     nc_pipeline *p = owner;
+    nc_metrics_rebalance("assigned", parts->cnt);
     for (int i = 0; i < parts->cnt; i++) {
         struct part *pt;
         if (part_find(p, parts->elems[i].topic, parts->elems[i].partition))
@@ -981,6 +1006,7 @@ static void on_revoking(void *owner, const rd_kafka_topic_partition_list_t *part
     nc_pipeline *p = owner;
     char err[512];
 
+    nc_metrics_rebalance(lost ? "lost" : "revoked", parts->cnt);
     if (!lost) {
         long long deadline = nc_now_ms() + p->cfg->limits.shutdown_timeout_ms;
         produce_ready(p, 1);
@@ -994,6 +1020,9 @@ static void on_revoking(void *owner, const rd_kafka_topic_partition_list_t *part
                 (int)(deadline - nc_now_ms() > 1000 ? deadline - nc_now_ms() : 1000), err,
                 sizeof(err)) != 0)
             nc_log_warn(p->log, "revoke: %s", err);
+    } else if (nc_commit_checkpoint(p->commit, NC_CHECKPOINT_LOST, parts,
+                                    p->cfg->limits.shutdown_timeout_ms, err, sizeof(err)) != 0) {
+        set_fatal(p, "partitions lost: %s", err);
     }
     for (int i = 0; i < parts->cnt; i++) {
         struct part *pt = part_find(p, parts->elems[i].topic, parts->elems[i].partition);
@@ -1063,6 +1092,67 @@ static void consumer_error(nc_pipeline *p, rd_kafka_message_t *m)
     rd_kafka_message_destroy(m);
 }
 
+/* ---- exactly-once: abort and rewind (commit.h) ---- */
+
+/* The transaction was aborted: every job in flight is dropped (its outputs
+ * went with the transaction, or were never produced) and the consumer is
+ * sought back to the committed offsets, so the same inputs come again. */
+static int rewind_jobs(nc_pipeline *p, char *err, size_t errlen)
+{
+    long long deadline = nc_now_ms() + p->cfg->limits.shutdown_timeout_ms;
+
+    /* Workers may still hold jobs of the FIFO. */
+    for (struct job *j = p->fifo_head; j && p->use_pool; j = j->fifo_next) {
+        pthread_mutex_lock(&p->pool.mu);
+        while (!j->classified) {
+            p->pool.main_waiting = 1;
+            pthread_cond_wait(&p->pool.done_cv, &p->pool.mu);
+            p->pool.main_waiting = 0;
+        }
+        pthread_mutex_unlock(&p->pool.mu);
+    }
+    /* Delivery reports of purged outputs still name their jobs. */
+    while (nc_kafka_out_pending(p->out) > 0 && nc_now_ms() < deadline)
+        serve_deliveries(p, 50);
+    if (nc_kafka_out_pending(p->out) > 0) {
+        snprintf(err, errlen, "rewind: %d outputs still unsettled after the abort",
+                 nc_kafka_out_pending(p->out));
+        return -1;
+    }
+    p->fifo_head = p->fifo_tail = NULL;
+    p->fifo_len = 0;
+    p->dl_queue = NULL;
+    for (struct part *pt = p->parts; pt; pt = pt->next) {
+        while (pt->head) {
+            struct job *j = pt->head;
+            pt->head = j->part_next;
+            job_free(p, j);
+        }
+        pt->tail = NULL;
+        pt->count = 0;
+    }
+    while (p->retired) {
+        struct part *pt = p->retired;
+        p->retired = pt->next;
+        part_free(p, pt);
+    }
+    p->over_since = 0;
+    return nc_commit_rewind(p->commit, err, errlen);
+}
+
+/* Every loop iteration: the strategy commits when due (exactly-once: every
+ * N messages or T ms); after an abort the pipeline rewinds. */
+static void commit_tick(nc_pipeline *p)
+{
+    char err[512];
+    int rc = nc_commit_checkpoint(p->commit, NC_CHECKPOINT_TICK, NULL,
+                                  p->cfg->limits.shutdown_timeout_ms, err, sizeof(err));
+    if (rc == NC_COMMIT_REWIND)
+        rc = rewind_jobs(p, err, sizeof(err));
+    if (rc < 0)
+        set_fatal(p, "%s", err);
+}
+
 /* ---- reload ---- */
 
 static void do_reload(nc_pipeline *p)
@@ -1125,13 +1215,10 @@ int nc_pipeline_new(const struct nc_pipeline_opts *opts, nc_pipeline **out, char
     p->cfg = opts->cfg;
     p->log = opts->log;
     p->max_article = p->cfg->limits.max_article_bytes;
-    if (p->cfg->kafka.delivery != NC_DELIVERY_AT_LEAST_ONCE) {
-        /* The config accepts the value already; the strategy (transactions,
-         * commit.h) comes with a later version. */
-        snprintf(err, errlen,
-                 "kafka.delivery: exactly-once is not implemented in this version; "
-                 "use at-least-once");
-        goto fail;
+    if (p->cfg->kafka.delivery == NC_DELIVERY_EXACTLY_ONCE) {
+        char txn_id[512]; /* fail before the model load: kafka.instance_id is required */
+        if (nc_kafka_transactional_id(p->cfg, txn_id, sizeof(txn_id), err, errlen) != 0)
+            goto fail;
     }
     p->rt = runtime_new(p, p->cfg, NULL, err, errlen);
     if (!p->rt)
@@ -1139,17 +1226,28 @@ int nc_pipeline_new(const struct nc_pipeline_opts *opts, nc_pipeline **out, char
     if (p->rt->model)
         nc_log_info(p->log, "model loaded name=\"%s\" dir=%s labels=%zu", p->rt->model_header,
                     nc_model_dir(p->rt->model), p->rt->nlabels);
+    nc_metrics_model(p->rt->model ? nc_model_name(p->rt->model) : NULL,
+                     p->rt->model ? nc_model_version(p->rt->model) : NULL);
     if (nc_kafka_out_new(p->cfg, opts->bootstrap, p->log, on_delivery, p, &p->out, err, errlen))
         goto fail;
     p->max_message = nc_kafka_out_max_message_bytes(p->out);
-    if (check_topics(p, p->rt, 0, err, errlen) != 0)
-        goto fail;
     hooks.owner = p;
     hooks.assigned = on_assigned;
     hooks.revoking = on_revoking;
     if (nc_kafka_in_new(p->cfg, opts->bootstrap, p->log, &hooks, &p->in, err, errlen) != 0)
         goto fail;
-    p->commit = nc_commit_at_least_once_new(p->in, p->log);
+    /* Config, model and both clients are in place: every error that no
+     * waiting can heal is behind us, so systemd hears READY now and not
+     * after a broker that may be down for hours (/readyz and STATUS= say
+     * "waiting for broker" meanwhile). The consumer is only polled once the
+     * brokers answered and the output topics exist. */
+    nc_notify_ready(NULL);
+    if (check_topics(p, p->rt, 0, err, errlen) != 0)
+        goto fail;
+    nc_metrics_broker_reachable(1);
+    p->commit = p->cfg->kafka.delivery == NC_DELIVERY_EXACTLY_ONCE
+                    ? nc_commit_exactly_once_new(p->in, p->out, p->cfg, p->log)
+                    : nc_commit_at_least_once_new(p->in, p->log);
     if (!p->commit) {
         snprintf(err, errlen, "out of memory");
         goto fail;
@@ -1234,12 +1332,21 @@ int nc_pipeline_run(nc_pipeline *p, char *err, size_t errlen)
         size_t n = 0;
 
         serve_deliveries(p, busy ? 10 : 0);
+        commit_tick(p);
         if (p->retired)
             sweep_retired(p);
+        nc_metrics_inflight(p->inflight);
+        nc_notify_tick();
         if (*p->o.reload) {
+            unsigned long before = p->rt->id; /* a new snapshot id: reloaded */
             *p->o.reload = 0;
+            nc_notify_reloading();
             produce_ready(p, 1);
             do_reload(p);
+            nc_metrics_reload(p->rt->id != before);
+            if (p->rt->id != before && p->rt->model)
+                nc_metrics_model(nc_model_name(p->rt->model), nc_model_version(p->rt->model));
+            nc_notify_ready(NULL);
         }
         flow_control(p);
         busy = p->inflight >= p->cfg->limits.max_inflight_total;
@@ -1275,6 +1382,8 @@ int nc_pipeline_run(nc_pipeline *p, char *err, size_t errlen)
         }
     }
     nc_log_info(p->log, "%s: draining", p->fatal ? "fatal error" : "stop requested");
+    nc_metrics_stopping();
+    nc_notify_stopping();
     rc = drain(p);
     log_stats(p, "stopped");
     if (p->fatal) {

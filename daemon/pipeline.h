@@ -62,10 +62,10 @@ struct nc_pipeline_opts {
 };
 
 /*
- * Loads the model, creates the producer, waits for the brokers (retrying,
- * until *stop) and checks the output topics, then creates the consumer.
- * Returns 0, or -1 with err (missing topics, bad model, stopped while
- * waiting).
+ * Loads the model, creates the producer and the consumer (subscribed, not
+ * polled yet), sends systemd READY (notify.h), then waits for the brokers
+ * (retrying, until *stop) and checks the output topics. Returns 0, or -1
+ * with err (missing topics, bad model, stopped while waiting).
  */
 int nc_pipeline_new(const struct nc_pipeline_opts *opts, nc_pipeline **out, char *err,
                     size_t errlen);

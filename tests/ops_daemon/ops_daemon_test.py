@@ -1,0 +1,621 @@
+#!/usr/bin/env python3
+"""Operations tests of newsclfd: /metrics, /healthz, /readyz and the systemd
+notify protocol, against the mock cluster (newsclf-mockbroker).
+
+    ops_daemon_test.py TEST --bin-dir DIR --source-dir DIR [--model DIR]
+
+TEST:
+  metrics           an end-to-end run with good and bad input: the counters
+                    add up (consumed = classified + dead-lettered, produced
+                    per topic = labels, = records on the broker, per-label
+                    counts = offline classification), lag and queue gauges,
+                    the text parses (promtool, else python3-prometheus-client);
+                    /healthz, /readyz 503 before the broker exists, 200 after.
+  notify            a fake NOTIFY_SOCKET and WATCHDOG_USEC: READY, periodic
+                    STATUS, WATCHDOG within the interval, RELOADING/READY
+                    around a refused and a good SIGHUP reload (and the reload
+                    metrics), STOPPING; in that order.
+  notify_brokerdown READY (STATUS "waiting for broker") and WATCHDOG while the
+                    broker is down; SIGTERM gives STOPPING and exit 0.
+  startfail         errors no waiting heals (bad config, bad model, metrics
+                    address in use, bad consumer property) exit non-zero
+                    without READY.
+Exit 0 pass, 1 fail, 77 skipped (no model, or no Prometheus text parser).
+
+The broker, the harness helpers and the conventions (poll with deadlines,
+never fixed sleeps) come from tests/daemon/daemon_test.py.
+"""
+import argparse
+import functools
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "daemon"))
+import daemon_test as dt  # noqa: E402
+from daemon_test import Fail, check, poll  # noqa: E402
+
+IN, AGG, DL = dt.IN, dt.AGG, dt.DL
+
+
+class Skip(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- the daemon
+
+class OpsDaemon:
+    """newsclfd with the metrics endpoint on a free loopback port."""
+    n = 0
+
+    def __init__(self, env, broker, extra=(), config=None, environ=None, metrics=True,
+                 offset_reset="error", listen="127.0.0.1:0"):
+        OpsDaemon.n += 1
+        self.env = env
+        self.log = env.path("ops_daemon%d.log" % OpsDaemon.n)
+        args = [os.path.join(env.bin, "newsclfd")]
+        if config:
+            args += ["--config", config]
+        args += ["--set", "kafka.brokers=" + (broker.bs if broker else "127.0.0.1:1"),
+                 "--set", "kafka.instance_id=test-instance",
+                 "--set", "kafka.consumer.auto.offset.reset=" + offset_reset,
+                 "--set", "kafka.consumer.session.timeout.ms=6000",
+                 "--set", "kafka.consumer.heartbeat.interval.ms=500",
+                 "--set", "metrics.enabled=" + ("true" if metrics else "false"),
+                 "--set", "metrics.listen=" + listen,
+                 "--set", "limits.shutdown_timeout_ms=10000"]
+        if not config:
+            args += ["--set", "model.path=" + env.model]
+        args += list(extra)
+        e = dict(os.environ)
+        for k in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
+            e.pop(k, None)
+        e.update(environ or {})
+        self.started = time.time()
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=open(self.log, "w"),
+                                     env=e)
+        env.procs.append(self.proc)
+        self.port = None
+
+    def logtext(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+    def wait_log(self, pattern, timeout=30):
+        rx = re.compile(pattern)
+        return poll(lambda: rx.search(self.logtext()), timeout, "daemon log /%s/" % pattern)
+
+    def wait_port(self, timeout=30):
+        m = self.wait_log(r"metrics endpoint listen=\S+ port=(\d+)", timeout)
+        self.port = int(m.group(1))
+        return self.port
+
+    def get(self, path, method="GET"):
+        """(status, body) of an HTTP request to the endpoint."""
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path), method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.read().decode(), r.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode(), e.headers.get("Content-Type", "")
+
+    def metrics(self):
+        st, body, ctype = self.get("/metrics")
+        check(st == 200, "/metrics status %d" % st)
+        check(ctype.startswith("text/plain; version=0.0.4"), "/metrics content type %s" % ctype)
+        return body
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise Fail("daemon did not exit within %ss of %s" % (timeout, sig))
+
+
+# ---------------------------------------------------------------- Prometheus text
+
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+-?\d+)?$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_samples(text):
+    """{name: [(labels dict, value)]} from the text format (values only; the
+    format itself is checked by validate())."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = SAMPLE.match(line)
+        check(m, "unparsable sample line: %r" % line)
+        labels = dict(LABEL.findall(m.group(2) or ""))
+        out.setdefault(m.group(1), []).append((labels, float(m.group(3))))
+    return out
+
+
+def value(s, name, **labels):
+    """Value of the series with exactly these labels, 0 when absent."""
+    for lab, v in s.get(name, []):
+        if lab == labels:
+            return v
+    return 0.0
+
+
+def series(s, name):
+    return s.get(name, [])
+
+
+# Prints {family: type} of the exposition on stdin, with prometheus_client's
+# parser; run by the Python that has the module (Debian's python3-prometheus-
+# client lives in /usr/bin/python3's path, which a pyenv python3 lacks).
+CLIENT_PARSE = """
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families
+types = {}
+for fam in text_string_to_metric_families(sys.stdin.read()):
+    # the client strips _total from counter family names
+    types.setdefault(fam.name, fam.type)
+    types.setdefault(fam.name + "_total", fam.type)
+print(json.dumps(types))
+"""
+
+
+@functools.lru_cache(maxsize=None)
+def client_python():
+    """A Python interpreter that can import prometheus_client, or None."""
+    for py in dict.fromkeys([sys.executable, "/usr/bin/python3"]):
+        if py and os.path.exists(py) and subprocess.run(
+                [py, "-c", "import prometheus_client.parser"], capture_output=True,
+                timeout=30).returncode == 0:
+            return py
+    return None
+
+
+def parser_kind():
+    """promtool when installed, else prometheus_client; the environment
+    variable NEWSCLF_TEST_PROM_PARSER=promtool|prometheus_client forces one."""
+    want = os.environ.get("NEWSCLF_TEST_PROM_PARSER", "")
+    if want in ("", "promtool") and shutil.which("promtool"):
+        return "promtool"
+    if want in ("", "prometheus_client") and client_python():
+        return "prometheus_client"
+    return None
+
+
+def validate(env, text):
+    """Parses the exposition with a real parser: `promtool check metrics`
+    (Debian: prometheus), else prometheus_client (python3-prometheus-client).
+    Both check the syntax; promtool also lints names, HELP and counter
+    suffixes. Returns {family: type} from the parser."""
+    kind = parser_kind()
+    if kind is None:
+        raise Skip("no Prometheus text parser: install prometheus (promtool) or "
+                   "python3-prometheus-client")
+    types = {}
+    if kind == "promtool":
+        # Syntax and lint (names, HELP, counter suffixes); exit 1 on any
+        # problem.
+        r = subprocess.run(["promtool", "check", "metrics"], input=text.encode(),
+                           capture_output=True, timeout=60)
+        check(r.returncode == 0, "promtool check metrics: %s%s" %
+              (r.stdout.decode(), r.stderr.decode()))
+        for line in text.splitlines():
+            m = re.match(r"# TYPE (\S+) (\S+)$", line)
+            if m:
+                types[m.group(1)] = m.group(2)
+    py = None if os.environ.get("NEWSCLF_TEST_PROM_PARSER") == "promtool" else client_python()
+    if py:
+        r = subprocess.run([py, "-c", CLIENT_PARSE], input=text.encode(), capture_output=True,
+                           timeout=60)
+        check(r.returncode == 0, "prometheus_client cannot parse /metrics: %s" %
+              r.stderr.decode()[-2000:])
+        for k, v in json.loads(r.stdout).items():
+            types.setdefault(k, v)
+    return types
+
+
+def check_histogram(s, name, expect_count=None):
+    buckets = sorted(((float(lab["le"]), v) for lab, v in series(s, name + "_bucket")),
+                     key=lambda x: x[0])
+    check(buckets and buckets[-1][0] == float("inf"), "%s has a +Inf bucket" % name)
+    check(all(a[1] <= b[1] for a, b in zip(buckets, buckets[1:])),
+          "%s buckets are cumulative" % name)
+    count = value(s, name + "_count")
+    check(buckets[-1][1] == count, "%s +Inf bucket == _count" % name)
+    check(value(s, name + "_sum") >= 0, "%s _sum >= 0" % name)
+    if expect_count is not None:
+        check(count == expect_count, "%s count %d, expected %d" % (name, count, expect_count))
+
+
+# ---------------------------------------------------------------- notify socket
+
+class NotifySocket:
+    """A fake systemd: a unix datagram socket that records each message."""
+
+    def __init__(self, env):
+        self.path = env.path("notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.2)
+        self.msgs = []  # (monotonic time, {key: value}, raw text)
+        self.lock = threading.Lock()
+        self.done = False
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        while not self.done:
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            text = data.decode(errors="replace")
+            kv = {}
+            for line in text.split("\n"):
+                if "=" in line:
+                    k, v = line.split("=", 1)
+                    kv[k] = v
+            with self.lock:
+                self.msgs.append((time.monotonic(), kv, text))
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.msgs)
+
+    def wait(self, pred, timeout, what):
+        """The first message (after the ones already seen if start is given)
+        matching pred."""
+        def found():
+            for m in self.snapshot():
+                if pred(m[1]):
+                    return m
+            return None
+        return poll(found, timeout, "notify message: " + what)
+
+    def index(self, key, val, start=0):
+        for i, m in enumerate(self.snapshot()[start:], start):
+            if m[1].get(key) == val:
+                return i
+        return -1
+
+    def close(self):
+        self.done = True
+        self.t.join(2)
+        self.sock.close()
+
+
+def events(ns):
+    """The lifecycle events in order: READY, RELOADING, STOPPING."""
+    out = []
+    for t, kv, _ in ns.snapshot():
+        for k in ("READY", "RELOADING", "STOPPING"):
+            if kv.get(k) == "1":
+                out.append(k)
+    return out
+
+
+# ---------------------------------------------------------------- tests
+
+def t_metrics(env):
+    kind = parser_kind()
+    if kind is None:
+        raise Skip("no Prometheus text parser")
+    b = dt.Broker(env, down=True)
+    d = OpsDaemon(env, b, offset_reset="earliest")
+    d.wait_port()
+    # Alive but not ready: the broker does not exist yet.
+    st, body, _ = d.get("/healthz")
+    check(st == 200 and body.strip() == "ok", "/healthz before the broker: %d %r" % (st, body))
+    d.wait_log(r"cannot reach the brokers", 30)
+    st, body, _ = d.get("/readyz")
+    check(st == 503 and "waiting for broker" in body,
+          "/readyz before the broker: %d %r" % (st, body))
+    st, _, _ = d.get("/nope")
+    check(st == 404, "unknown path: %d" % st)
+    st, _, _ = d.get("/metrics", method="POST")
+    check(st == 405, "POST /metrics: %d" % st)
+    text = d.metrics()
+    validate(env, text)
+    s = parse_samples(text)
+    with open(os.path.join(env.model, "manifest.json")) as f:
+        mf = json.load(f)
+    info = series(s, "newsclf_model_info")
+    check(info == [({"name": mf["name"], "version": mf["version"]}, 1.0)],
+          "newsclf_model_info before the broker: %s" % info)
+    loaded = value(s, "newsclf_model_loaded_timestamp_seconds")
+    check(d.started - 5 <= loaded <= time.time() + 1, "model loaded timestamp %s" % loaded)
+    ver = subprocess.run([os.path.join(env.bin, "newsclfd"), "--version"], capture_output=True,
+                         timeout=10).stdout.decode().split()[-1]
+    check(series(s, "newsclf_build_info") == [({"version": ver}, 1.0)],
+          "newsclf_build_info: %s (newsclfd --version: %s)" % (series(s, "newsclf_build_info"),
+                                                              ver))
+    as_root = "running as root" in d.logtext()
+    check(as_root == (os.geteuid() == 0), "root warning logged: %s, euid %d" %
+          (as_root, os.geteuid()))
+
+    # The broker comes up; good and bad input.
+    b.signal(signal.SIGUSR1)
+    poll(lambda: d.get("/readyz")[0] == 200, 60, "/readyz 200 once the broker is up")
+    n_dev = sum(1 for _ in open(dt.dev_file(env)))
+    total_good = 2 * n_dev
+    bad = [("invalid_json", b'{"id": "x", "title": '), ("invalid_json", b'{"id": 1,}'),
+           ("not_an_object", b"[1, 2]"), ("empty", b"   ")]
+    files = []
+    for i, (_, payload) in enumerate(bad):
+        fn = env.path("bad%d" % i)
+        with open(fn, "wb") as f:
+            f.write(payload)
+        files.append(fn)
+    dt.produce(env, b, dt.dev_file(env), n=total_good, keyed=True)
+    dt.produce(env, b, files=files)
+    total = total_good + len(bad)
+
+    def settled():
+        s = parse_samples(d.metrics())
+        done = (value(s, "newsclf_articles_consumed_total", topic=IN) == total and
+                value(s, "newsclf_inflight_messages") == 0)
+        return s if done else None
+    poll(settled, 120, "all %d inputs consumed and done" % total, step=0.5)
+    # Lag and queue depth come from the statistics callback (every 5 s).
+    s = poll(lambda: (lambda s: s if len(series(s, "newsclf_consumer_lag_messages")) == dt.IN_PARTS
+                      and all(v == 0 for _, v in series(s, "newsclf_consumer_lag_messages"))
+                      else None)(parse_samples(d.metrics())),
+             30, "consumer lag 0 on every input partition", step=0.5)
+    text = d.metrics()
+    types = validate(env, text)
+    s = parse_samples(text)
+
+    consumed = value(s, "newsclf_articles_consumed_total", topic=IN)
+    classified = value(s, "newsclf_articles_classified_total")
+    dead = {lab["reason"]: v for lab, v in series(s, "newsclf_articles_deadlettered_total")}
+    check(consumed == total, "consumed %d != %d" % (consumed, total))
+    check(classified == total_good, "classified %d != %d" % (classified, total_good))
+    check(consumed == classified + sum(dead.values()),
+          "consumed %d != classified %d + dead-lettered %d" % (consumed, classified,
+                                                               sum(dead.values())))
+    want_dead = {}
+    for reason, _ in bad:
+        want_dead[reason] = want_dead.get(reason, 0) + 1
+    check(dead == want_dead, "dead-lettered by reason %s, expected %s" % (dead, want_dead))
+
+    produced = {lab["topic"]: v for lab, v in series(s, "newsclf_records_produced_total")}
+    labeled = {lab["label"]: v for lab, v in series(s, "newsclf_articles_labeled_total")}
+    check(produced.get(AGG) == classified, "produced to %s %s != classified %d" %
+          (AGG, produced.get(AGG), classified))
+    check(produced.get(DL) == sum(dead.values()), "produced to %s %s != dead-lettered %d" %
+          (DL, produced.get(DL), sum(dead.values())))
+    # Offline labels of the same articles: each dev article went in twice.
+    r = subprocess.run([os.path.join(env.bin, "newsclf"), "classify", "--model", env.model,
+                        dt.dev_file(env)], capture_output=True, timeout=120)
+    check(r.returncode == 0, "newsclf classify: %s" % r.stderr.decode())
+    offline = {}
+    for line in r.stdout.decode().splitlines():
+        for lab in json.loads(line).get("labels", []):
+            offline[lab] = offline.get(lab, 0) + 2
+    for lab in env.labels:
+        t = "news.labeled." + lab
+        check(labeled.get(lab, 0) == offline.get(lab, 0),
+              "label %s: metric %s, offline %d" % (lab, labeled.get(lab), offline.get(lab, 0)))
+        check(produced.get(t, 0) == labeled.get(lab, 0),
+              "produced to %s %s != label count %s" % (t, produced.get(t), labeled.get(lab)))
+    check(set(produced) <= {AGG, DL} | {"news.labeled." + x for x in env.labels},
+          "records produced to unexpected topics: %s" % sorted(produced))
+    # ... and what the broker holds.
+    for t, v in sorted(produced.items()):
+        n = dt.count(env, b, t)
+        check(n == v, "%s: %d records on the broker, metric %d" % (t, n, v))
+    check(value(s, "newsclf_records_failed_total") == 0 and
+          not series(s, "newsclf_records_failed_total"), "no failed records")
+
+    check_histogram(s, "newsclf_classification_duration_seconds", total)
+    check_histogram(s, "newsclf_end_to_end_latency_seconds", total)
+    check(value(s, "newsclf_producer_queue_messages") == 0 and
+          "newsclf_producer_queue_bytes" in s, "producer queue gauges")
+    check(value(s, "newsclf_assigned_partitions") == dt.IN_PARTS, "assigned partitions")
+    check(value(s, "newsclf_rebalances_total", event="assigned") >= 1, "rebalance counted")
+    check(value(s, "newsclf_reloads_total") == 0 and
+          value(s, "newsclf_reload_failures_total") == 0, "no reloads")
+    for fam, typ in (("newsclf_articles_consumed_total", "counter"),
+                     ("newsclf_consumer_lag_messages", "gauge"),
+                     ("newsclf_end_to_end_latency_seconds", "histogram"),
+                     ("newsclf_model_info", "gauge")):
+        check(types.get(fam) == typ, "%s parsed as %s" % (fam, types.get(fam)))
+    st, body, _ = d.get("/readyz")
+    check(st == 200 and body.strip() == "ready", "/readyz while running: %d %r" % (st, body))
+    check(d.stop() == 0, "daemon exit code")
+    print("metrics: %d consumed = %d classified + %d dead-lettered; labels %s; parser %s" %
+          (consumed, classified, sum(dead.values()),
+           {k: int(v) for k, v in sorted(labeled.items())}, kind))
+
+
+WATCHDOG_USEC = 2000000
+
+
+def t_notify(env):
+    ns = NotifySocket(env)
+    try:
+        b = dt.Broker(env)
+        dt.precommit(env, b)
+        dt.produce(env, b, dt.dev_file(env), n=300, keyed=True)
+        cfg = env.path("newsclf.yaml")
+        shutil.copy(dt.write_config(env, "good.yaml", env.model), cfg)
+        d = OpsDaemon(env, b, config=cfg,
+                      environ={"NOTIFY_SOCKET": ns.path, "WATCHDOG_USEC": str(WATCHDOG_USEC)})
+        d.wait_port()
+        ns.wait(lambda kv: kv.get("READY") == "1", 30, "READY=1")
+        dt.wait_count(env, b, AGG, 300, 60)
+        # Periodic STATUS with the one-line summary.
+        st = ns.wait(lambda kv: "articles/s" in kv.get("STATUS", ""), 20,
+                     "STATUS= with articles/s")[1]["STATUS"]
+        check(re.search(r"[\d.]+ articles/s, lag (\d+|unknown), \d+ partitions, model \S+", st),
+              "STATUS line: %r" % st)
+        s0 = parse_samples(d.metrics())
+        loaded0 = value(s0, "newsclf_model_loaded_timestamp_seconds")
+        info0 = series(s0, "newsclf_model_info")
+
+        # 1. a reload that is refused (no such model): RELOADING, READY, the old model stays
+        shutil.copy(dt.write_config(env, "broken.yaml", env.path("no-such-model")), cfg)
+        n_before = len(events(ns))
+        d.proc.send_signal(signal.SIGHUP)
+        poll(lambda: events(ns)[n_before:] == ["RELOADING", "READY"], 30,
+             "RELOADING then READY after a refused reload")
+        s1 = parse_samples(d.metrics())
+        check(value(s1, "newsclf_reload_failures_total") == 1 and
+              value(s1, "newsclf_reloads_total") == 0, "reload failure counted")
+        check(series(s1, "newsclf_model_info") == info0, "model info after a refused reload")
+        check(value(s1, "newsclf_model_loaded_timestamp_seconds") == loaded0,
+              "loaded-at timestamp after a refused reload")
+
+        # 2. a good reload
+        shutil.copy(dt.write_config(env, "good2.yaml", env.model, {env.labels[0]: 0.9}), cfg)
+        n_before = len(events(ns))
+        d.proc.send_signal(signal.SIGHUP)
+        poll(lambda: events(ns)[n_before:] == ["RELOADING", "READY"], 30,
+             "RELOADING then READY after a good reload")
+        s2 = parse_samples(d.metrics())
+        check(value(s2, "newsclf_reloads_total") == 1, "reload counted")
+        check(series(s2, "newsclf_model_info") == info0, "model info after the reload: %s" %
+              series(s2, "newsclf_model_info"))
+        check(value(s2, "newsclf_model_loaded_timestamp_seconds") > loaded0,
+              "loaded-at timestamp moves on a reload")
+        rel = [kv for _, kv, _ in ns.snapshot() if kv.get("RELOADING") == "1"]
+        check(all(kv.get("MONOTONIC_USEC", "").isdigit() for kv in rel),
+              "RELOADING=1 carries MONOTONIC_USEC")
+
+        rc = d.stop()
+        check(rc == 0, "daemon exit code %s" % rc)
+        ns.wait(lambda kv: kv.get("STOPPING") == "1", 5, "STOPPING=1")
+        ev = events(ns)
+        check(ev == ["READY", "RELOADING", "READY", "RELOADING", "READY", "STOPPING"],
+              "lifecycle messages in order: %s" % ev)
+        # The watchdog: pings from READY to STOPPING, never further apart
+        # than the interval systemd would enforce.
+        msgs = ns.snapshot()
+        t_ready = next(t for t, kv, _ in msgs if kv.get("READY") == "1")
+        t_stop = next(t for t, kv, _ in msgs if kv.get("STOPPING") == "1")
+        pings = [t for t, kv, _ in msgs if kv.get("WATCHDOG") == "1" and t_ready <= t <= t_stop]
+        span = t_stop - t_ready
+        check(len(pings) >= span / (WATCHDOG_USEC / 1e6) - 1,
+              "%d watchdog pings in %.1fs" % (len(pings), span))
+        gaps = [b2 - a2 for a2, b2 in zip([t_ready] + pings, pings)]
+        check(max(gaps) < WATCHDOG_USEC / 1e6,
+              "watchdog gap %.2fs >= WATCHDOG_USEC %.1fs" % (max(gaps), WATCHDOG_USEC / 1e6))
+        print("notify: %s; %d watchdog pings in %.1fs (max gap %.2fs); STATUS %r" %
+              (" ".join(ev), len(pings), span, max(gaps), st))
+    finally:
+        ns.close()
+
+
+def t_notify_brokerdown(env):
+    ns = NotifySocket(env)
+    try:
+        b = dt.Broker(env, down=True)
+        d = OpsDaemon(env, b, offset_reset="earliest",
+                      environ={"NOTIFY_SOCKET": ns.path, "WATCHDOG_USEC": str(WATCHDOG_USEC)})
+        m = ns.wait(lambda kv: kv.get("READY") == "1", 30, "READY=1 with the broker down")
+        check("waiting for broker" in m[1].get("STATUS", ""),
+              "STATUS at READY: %r" % m[1].get("STATUS"))
+        d.wait_port()
+        d.wait_log(r"cannot reach the brokers", 30)
+        check(d.proc.poll() is None, "daemon alive while the broker is down")
+        ns.wait(lambda kv: kv.get("WATCHDOG") == "1", 15, "WATCHDOG=1 while waiting for the broker")
+        check(d.get("/readyz")[0] == 503, "/readyz while the broker is down")
+        rc = d.stop(timeout=15)
+        check(rc == 0, "exit code of SIGTERM while the broker is down: %s" % rc)
+        ns.wait(lambda kv: kv.get("STOPPING") == "1", 5, "STOPPING=1")
+        check(events(ns) == ["READY", "STOPPING"], "messages: %s" % events(ns))
+        print("notify_brokerdown: READY while waiting for the broker, then STOPPING")
+    finally:
+        ns.close()
+
+
+def t_startfail(env):
+    ns = NotifySocket(env)
+    try:
+        b = dt.Broker(env)
+        bad_yaml = env.path("bad.yaml")
+        with open(bad_yaml, "w") as f:
+            f.write("kafka:\n  no_such_key: 1\n")
+        busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        cases = [
+            ("bad config", dict(config=bad_yaml)),
+            ("bad model", dict(extra=["--set", "model.path=" + env.path("no-such-model")])),
+            ("metrics address in use",
+             dict(listen="127.0.0.1:%d" % busy.getsockname()[1])),
+            ("bad consumer property",
+             dict(extra=["--set", "kafka.consumer.session.timeout.ms=soon"])),
+        ]
+        results = []
+        for name, kw in cases:
+            n0 = len(ns.snapshot())
+            d = OpsDaemon(env, b, environ={"NOTIFY_SOCKET": ns.path,
+                                           "WATCHDOG_USEC": str(WATCHDOG_USEC)}, **kw)
+            try:
+                rc = d.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                raise Fail("%s: daemon still running" % name)
+            check(rc != 0, "%s: exit code 0" % name)
+            ready = [kv for _, kv, _ in ns.snapshot()[n0:] if kv.get("READY") == "1"]
+            check(not ready, "%s: READY=1 was sent" % name)
+            results.append("%s rc=%d" % (name, rc))
+        busy.close()
+        print("startfail: " + ", ".join(results))
+    finally:
+        ns.close()
+
+
+TESTS = {
+    "metrics": t_metrics,
+    "notify": t_notify,
+    "notify_brokerdown": t_notify_brokerdown,
+    "startfail": t_startfail,
+}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("test", choices=sorted(TESTS))
+    ap.add_argument("--bin-dir", required=True)
+    ap.add_argument("--source-dir", required=True)
+    ap.add_argument("--model", default=os.environ.get("NEWSCLF_TEST_MODEL"))
+    a = ap.parse_args()
+    if not a.model:
+        a.model = os.path.join(a.source_dir, "models", "default")
+    if not os.path.exists(os.path.join(a.model, "manifest.json")):
+        print("skipped: no model at %s (set NEWSCLF_TEST_MODEL)" % a.model)
+        return 77
+    env = dt.Env(a)
+    ok = False
+    skipped = None
+    t0 = time.monotonic()
+    try:
+        try:
+            TESTS[a.test](env)
+            ok = True
+        except Skip as e:
+            skipped = str(e)
+        except Fail as e:
+            print("FAIL %s: %s" % (a.test, e))
+    finally:
+        env.cleanup(ok or skipped is not None)
+    if skipped is not None:
+        print("skipped: %s" % skipped)
+        return 77
+    print("%s: %.1fs" % (a.test, time.monotonic() - t0))
+    return 0 if ok else 1
+
+if __name__ == "__main__":
+    sys.exit(main())
