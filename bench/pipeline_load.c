@@ -252,6 +252,8 @@ static int cmd_produce(int argc, char **argv)
         if (rd_kafka_conf_set(c, "bootstrap.servers", brokers, e, sizeof(e)) ||
             rd_kafka_conf_set(c, "linger.ms", "5", e, sizeof(e)) ||
             rd_kafka_conf_set(c, "acks", "all", e, sizeof(e)) ||
+            /* no duplicate input when a broker fails (the tests kill some) */
+            rd_kafka_conf_set(c, "enable.idempotence", "true", e, sizeof(e)) ||
             rd_kafka_conf_set(c, "log_level", "3", e, sizeof(e)))
             die("conf", e);
         apply_xprops(c);
@@ -724,7 +726,8 @@ int main(int argc, char **argv)
     int n = 1;
 
     if (argc < 2) {
-        fprintf(stderr, "usage: pipeline_load produce|consume|commit|offsets|topics ... [-X KEY=VALUE]\n");
+        fprintf(stderr,
+                "usage: pipeline_load produce|consume|commit|offsets|topics ... [-X KEY=VALUE]\n");
         return 2;
     }
     /* -X KEY=VALUE anywhere after the command: collected, then removed. */

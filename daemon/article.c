@@ -86,10 +86,41 @@ static enum nc_article_error fail(enum nc_article_error e, char *err, size_t err
     return e;
 }
 
+/*
+ * Nesting depth of a JSON text (brackets outside strings). jansson accepts
+ * 2048 levels, but an output record wraps the article one level deeper, so
+ * consumers using the same limit could not read it back.
+ */
+#define MAX_DEPTH 1000
+
+static int too_deep(const char *buf, size_t len)
+{
+    int depth = 0, in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = buf[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '{' || c == '[') {
+            if (++depth > MAX_DEPTH)
+                return 1;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+    return 0;
+}
+
 static enum nc_article_error parse_json(nc_article *a, const char *buf, size_t len, char *err,
                                         size_t errlen)
 {
     json_error_t je;
+    if (too_deep(buf, len))
+        return fail(NC_ART_INVALID_JSON, err, errlen, "nesting deeper than %d levels", MAX_DEPTH);
     a->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
     if (!a->root) {
         if (json_error_code(&je) == json_error_invalid_utf8)

@@ -48,8 +48,12 @@ static int alo_checkpoint(nc_commit *c, enum nc_checkpoint_reason why,
 {
     struct alo *a = (struct alo *)c;
     (void)parts; /* the stored offsets of the whole assignment are committed */
-    if (why == NC_CHECKPOINT_TICK || why == NC_CHECKPOINT_LOST)
-        return 0; /* enable.auto.commit does the periodic part; lost: too late */
+    if (why == NC_CHECKPOINT_TICK)
+        /* enable.auto.commit does the periodic part; a consumer that died
+         * of a fatal error commits nothing more: stop (a restart resumes) */
+        return nc_kafka_in_fatal(a->in, err, errlen) ? -1 : 0;
+    if (why == NC_CHECKPOINT_LOST)
+        return 0; /* too late to commit; the new owner redoes the rest */
     return nc_kafka_in_commit(a->in, timeout_ms, err, errlen);
 }
 
@@ -111,8 +115,7 @@ struct eos {
 /* Error text of e plus its kind, for logs and err. */
 static void txn_err(char *err, size_t errlen, const char *what, const rd_kafka_error_t *e)
 {
-    snprintf(err, errlen, "%s: %s (%s%s%s)", what, rd_kafka_error_string(e),
-             rd_kafka_error_name(e),
+    snprintf(err, errlen, "%s: %s (%s%s%s)", what, rd_kafka_error_string(e), rd_kafka_error_name(e),
              rd_kafka_error_is_fatal(e)             ? ", fatal"
              : rd_kafka_error_txn_requires_abort(e) ? ", abortable"
                                                     : "",
@@ -121,7 +124,7 @@ static void txn_err(char *err, size_t errlen, const char *what, const rd_kafka_e
 
 /* Non-zero when the producer or the consumer raised a fatal error; its
  * reason in err. The producer's comes when a newer instance with the same
- * transactional.id fenced us; the consumer's when a newer member took our
+ * transactional.id fenced us; the consumer's when a member took our
  * group.instance.id. Either way this instance must stop. */
 static int eos_fatal(struct eos *x, char *err, size_t errlen)
 {
@@ -129,23 +132,15 @@ static int eos_fatal(struct eos *x, char *err, size_t errlen)
     rd_kafka_resp_err_t r;
 
     if ((r = rd_kafka_fatal_error(x->prod, why, sizeof(why)))) {
-        snprintf(err, errlen,
-                 "transactional producer: fatal error %s: %s%s", rd_kafka_err2name(r), why,
-                 r == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
-                         r == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH
-                     ? " (fenced: another newsclfd runs with the same kafka.group and "
-                       "kafka.instance_id)"
-                     : "");
+        snprintf(
+            err, errlen, "transactional producer: fatal error %s: %s%s", rd_kafka_err2name(r), why,
+            r == RD_KAFKA_RESP_ERR_PRODUCER_FENCED || r == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH
+                ? " (fenced: another newsclfd runs with the same kafka.group and "
+                  "kafka.instance_id)"
+                : "");
         return 1;
     }
-    if ((r = rd_kafka_fatal_error(x->cons, why, sizeof(why)))) {
-        snprintf(err, errlen, "consumer: fatal error %s: %s%s", rd_kafka_err2name(r), why,
-                 r == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID
-                     ? " (another newsclfd joined the group with the same kafka.instance_id)"
-                     : "");
-        return 1;
-    }
-    return 0;
+    return nc_kafka_in_fatal(x->in, err, errlen);
 }
 
 static void eos_forget(struct eos *x)
@@ -262,8 +257,8 @@ static int eos_commit(struct eos *x, int flush_ms, int may_wait, char *err, size
         return eos_abort(x, why, err, errlen) ? -1 : 2;
     }
     x->n_commits++;
-    nc_log_debug(x->log, "transaction committed inputs=%zu partitions=%d", x->n_msgs,
-                 x->offsets->cnt);
+    nc_log_debug(x->log, "transaction committed inputs=%zu partitions=%d age_ms=%lld", x->n_msgs,
+                 x->offsets->cnt, nc_now_ms() - x->opened_ms);
     eos_forget(x);
     return 0;
 }

@@ -18,7 +18,8 @@
  *
  * At-least-once: offsets are stored behind the watermark and committed by
  * auto-commit and at revoke/shutdown. Output errors are the pipeline's own
- * business (dead-letter or fatal).
+ * business (dead-letter or fatal). Both strategies fail a tick once the
+ * consumer raised a fatal error (it would never consume again).
  *
  * Exactly-once (Kafka transactions, librdkafka's examples/transactions.c):
  * one transactional producer per instance (transactional.id = group + "-" +

@@ -90,8 +90,7 @@ fail:
     return NULL;
 }
 
-int nc_kafka_transactional_id(const nc_config *cfg, char *buf, size_t len, char *err,
-                              size_t errlen)
+int nc_kafka_transactional_id(const nc_config *cfg, char *buf, size_t len, char *err, size_t errlen)
 {
     const char *where = nc_config_origin(cfg, "kafka.instance_id");
 

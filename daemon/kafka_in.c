@@ -392,6 +392,21 @@ int nc_kafka_in_close(nc_kafka_in *in, int timeout_ms)
     return 0;
 }
 
+int nc_kafka_in_fatal(nc_kafka_in *in, char *err, size_t errlen)
+{
+    char why[512];
+    rd_kafka_resp_err_t r = rd_kafka_fatal_error(in->rk, why, sizeof(why));
+
+    if (!r)
+        return 0;
+    snprintf(err, errlen, "consumer: fatal error %s: %s%s", rd_kafka_err2name(r), why,
+             r == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID
+                 ? " (static membership: another member took kafka.instance_id, or this one "
+                   "rejoined after its session timed out; a restart rejoins cleanly)"
+                 : "");
+    return 1;
+}
+
 int nc_kafka_in_ever_assigned(const nc_kafka_in *in)
 {
     return in->ever_assigned;

@@ -65,6 +65,10 @@ int nc_kafka_in_rewind(nc_kafka_in *in, int timeout_ms, char *err, size_t errlen
  * for nc_kafka_in_free to drop without closing). */
 int nc_kafka_in_close(nc_kafka_in *in, int timeout_ms);
 
+/* Non-zero once the consumer raised a fatal error (it consumes nothing any
+ * more; e.g. FENCED_INSTANCE_ID with static membership); its reason in err. */
+int nc_kafka_in_fatal(nc_kafka_in *in, char *err, size_t errlen);
+
 /* Non-zero once any partition was ever assigned. */
 int nc_kafka_in_ever_assigned(const nc_kafka_in *in);
 

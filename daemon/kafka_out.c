@@ -317,6 +317,9 @@ int nc_kafka_out_check_topics(nc_kafka_out *o, const char *const *topics, size_t
      * auto.create.topics.enable, and a missing output must be an error. */
     r = rd_kafka_metadata(o->rk, 1, NULL, &md, timeout_ms);
     if (r) {
+        /* Error events wait in the main queue until a poll serves them to
+         * on_error: serve them to learn why. */
+        rd_kafka_poll(o->rk, 0);
         if (atomic_load(&o->auth_failed)) {
             /* Credentials or certificates are wrong: retrying cannot help. */
             snprintf(err, errlen,
@@ -365,9 +368,18 @@ done:
 
 int nc_kafka_out_fatal(nc_kafka_out *o, char *err, size_t errlen)
 {
+    char why[512];
+    rd_kafka_resp_err_t r;
+
     if (!atomic_load(&o->fatal))
         return 0;
-    rd_kafka_fatal_error(o->rk, err, errlen);
+    r = rd_kafka_fatal_error(o->rk, why, sizeof(why));
+    snprintf(err, errlen, "%s%s", why,
+             o->transactional && (r == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+                                  r == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH)
+                 ? " (fenced: a newer producer with this transactional.id exists - another "
+                   "newsclfd runs with the same kafka.group and kafka.instance_id)"
+                 : "");
     return 1;
 }
 

@@ -681,14 +681,33 @@ static int produce_deadletter(nc_pipeline *p, struct job *j, const char *reason,
         for (size_t i = 0; !rd_kafka_header_get_all(inh, i, &name, &val, &vsz); i++)
             hdr_bytes += strlen(name) + vsz + 16;
     }
-    /* Room for the key, the headers (ours: < DETAIL_MAX + 256) and record
+    /*
+     * A poison message must not stop the daemon: its key or headers alone
+     * may exceed what the broker accepts, and a refused dead letter is
+     * fatal. Long keys are cut and oversized input headers dropped, each
+     * noted in a header of ours.
+     */
+    size_t key_len = m->key_len;
+    const size_t key_max = 1024;
+    int drop_headers = hdr_bytes > p->max_message / 4;
+    if (key_len > key_max)
+        key_len = key_max;
+    if (drop_headers)
+        hdr_bytes = 0;
+    /* Room for the key, the headers (ours: < DETAIL_MAX + 512) and record
      * overhead; the rest is for the bytes. */
-    limit = p->max_message > hdr_bytes + m->key_len + DETAIL_MAX + 768
-                ? p->max_message - hdr_bytes - m->key_len - DETAIL_MAX - 768
+    limit = p->max_message > hdr_bytes + key_len + DETAIL_MAX + 1024
+                ? p->max_message - hdr_bytes - key_len - DETAIL_MAX - 1024
                 : 0;
-    h = copy_headers(m);
+    h = drop_headers ? rd_kafka_headers_new(8) : copy_headers(m);
     if (!h)
         return -1;
+    if (drop_headers)
+        set_header(h, "newsclf-headers-dropped", "input headers too large");
+    if (key_len < m->key_len) {
+        snprintf(num, sizeof(num), "%zu", m->key_len);
+        set_header(h, "newsclf-key-truncated-from", num);
+    }
     set_header(h, "newsclf-error", reason);
     set_header(h, "newsclf-error-detail", detail);
     set_header(h, "newsclf-source-topic", rd_kafka_topic_name(m->rkt));
@@ -704,7 +723,7 @@ static int produce_deadletter(nc_pipeline *p, struct job *j, const char *reason,
         len = limit;
     }
     j->pending++;
-    r = nc_kafka_out_produce(p->out, dl, m->key, m->key_len, m->payload, len, h, msg_ts(m),
+    r = nc_kafka_out_produce(p->out, dl, m->key, key_len, m->payload, len, h, msg_ts(m),
                              (void *)((uintptr_t)j | DL_TAG), p->o.stop);
     if (r) {
         j->pending--;

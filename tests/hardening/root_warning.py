@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""newsclfd warns at start when it runs as root.
+
+    root_warning.py --bin-dir DIR --source-dir DIR [--model DIR]
+
+Starts newsclfd on the mock cluster (newsclf-mockbroker) as root (directly
+when the test runs as root, else in a user namespace, `unshare -r`, where
+the daemon's euid is 0) and checks for a warn-level log line that mentions
+root before the partitions are assigned. When the test runs as root and
+setpriv(1) is there, it also starts the daemon as nobody and checks that no
+such line appears.
+Exit 0 pass, 1 fail, 77 skipped (no model, or no way to be root).
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hlib  # noqa: E402
+from hlib import check, dt  # noqa: E402
+
+ROOT_LINE = re.compile(r"^\S+ warn\s.*\broot\b", re.M | re.I)
+
+
+def start_and_stop(env, b, bin_dir):
+    real = env.bin
+    env.bin = bin_dir
+    try:
+        d = dt.Daemon(env, b)
+    finally:
+        env.bin = real
+    d.running()
+    rc = d.stop()
+    check(rc == 0, "daemon exit code %s: %s" % (rc, d.logtext()[-1500:]))
+    return d.logtext()
+
+
+def t_root(env, a):
+    b = dt.Broker(env)
+    dt.precommit(env, b)
+    if os.geteuid() == 0:
+        how = "as root"
+        bin_dir = env.bin
+    else:
+        how = "in a user namespace (unshare -r)"
+        bin_dir = hlib.wrapped_bin_dir(env, env.bin, "nsbin", ["unshare", "-r"])
+    log = start_and_stop(env, b, bin_dir)
+    m = ROOT_LINE.search(log)
+    check(m, "no warning about running as root (%s) in the start-up log:\n%s" %
+          (how, "\n".join(log.splitlines()[:8])))
+    print("root_warning: %s: %s" % (how, m.group(0)[:200]))
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        return
+    probe = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            os.path.join(env.bin, "newsclfd"), "--check-config",
+                            os.path.join(env.src, "config", "newsclf.yaml")],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    readable = os.access(env.model, os.R_OK) and subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "test", "-r",
+         os.path.join(env.model, "manifest.json")]).returncode == 0
+    if probe.returncode != 0 or not readable:
+        print("root_warning: nobody cannot run this build or read the model; "
+              "the negative check (no warning as nobody) is skipped")
+        return
+    nobody = hlib.wrapped_bin_dir(env, env.bin, "nobodybin",
+                                  ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"])
+    log = start_and_stop(env, b, nobody)
+    check(not ROOT_LINE.search(log), "a root warning while running as nobody")
+    print("root_warning: as nobody: no warning")
+
+
+def main():
+    ap = hlib.args_parser(__doc__)
+    a = hlib.finish_args(ap.parse_args())
+    if not os.path.exists(os.path.join(a.model, "manifest.json")):
+        print("skipped: no model at %s" % a.model)
+        return 77
+    if os.geteuid() != 0 and (not shutil.which("unshare") or subprocess.run(
+            ["unshare", "-r", "true"], stderr=subprocess.DEVNULL).returncode != 0):
+        print("skipped: not root and no user namespaces")
+        return 77
+    return hlib.run_main({"root": t_root}, "root", a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
