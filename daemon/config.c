@@ -1870,6 +1870,12 @@ static void validate_into(const nc_config *c, struct sink *s)
                      q(o->routes[i].label, qa, sizeof qa), q(o->routes[i].topic, qb, sizeof qb));
             }
 
+    /* The transactional.id is group + instance_id: it must be stable and unique. */
+    if (c->kafka.delivery == NC_DELIVERY_EXACTLY_ONCE && c->kafka.instance_id[0] == '\0')
+        verr(&v, blame(c, "kafka.delivery", "kafka.instance_id"),
+             "kafka.delivery exactly-once needs kafka.instance_id: a stable id, unique in the "
+             "group (it becomes the transactional.id)");
+
     if (c->limits.max_inflight_per_partition > c->limits.max_inflight_total)
         verr(&v, blame(c, "limits.max_inflight_per_partition", "limits.max_inflight_total"),
              "limits.max_inflight_per_partition (%zu) exceeds limits.max_inflight_total (%zu)",

@@ -57,7 +57,7 @@ enum {
 
 enum nc_delivery {
     NC_DELIVERY_AT_LEAST_ONCE = 0, /* "at-least-once" (default) */
-    NC_DELIVERY_EXACTLY_ONCE,      /* "exactly-once": accepted, implemented later */
+    NC_DELIVERY_EXACTLY_ONCE,      /* "exactly-once": Kafka transactions (commit.h) */
 };
 
 enum nc_log_level { NC_LOG_ERROR = 0, NC_LOG_WARN, NC_LOG_INFO, NC_LOG_DEBUG };

@@ -6,6 +6,9 @@
 #   ops_units       systemd-analyze verify + security on the unpacked root
 #   ops_retrain     scripts/retrain against a scratch store and a fake daemon
 #   ops_subscribe, ops_reclassify   against newsclf-mockbroker, with kcat
+#   ops_retrain_daemon  scripts/retrain against the real newsclfd (mock
+#                   broker) under a stream of articles: deploy, refusal,
+#                   rollback, no message dropped
 find_package(Python3 COMPONENTS Interpreter)
 set(NC_OPS_ENV
   "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
@@ -32,4 +35,12 @@ if(Python3_FOUND)
     set_tests_properties(ops_${t} PROPERTIES TIMEOUT 300 LABELS ops SKIP_RETURN_CODE 77
       ENVIRONMENT "${NC_OPS_ENV}")
   endforeach()
+endif()
+
+if(Python3_FOUND)
+  add_test(NAME ops_retrain_daemon
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/ops/retrain_daemon.py
+            --bin-dir ${CMAKE_BINARY_DIR} --source-dir ${CMAKE_SOURCE_DIR})
+  set_tests_properties(ops_retrain_daemon PROPERTIES TIMEOUT 300 LABELS "ops;daemon"
+    SKIP_RETURN_CODE 77 ENVIRONMENT "${NC_OPS_ENV}")
 endif()

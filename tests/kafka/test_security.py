@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""newsclfd against a broker that wants SASL/PLAIN over TLS (scripts/kafka
+start --sasl-plain USER:PASSWORD --tls: SASL_SSL, a test CA). The password
+reaches the daemon only through the environment: the YAML says
+sasl.password: "${NC_TEST_SASL_PASSWORD}".
+
+  secure     exactly-once over SASL_SSL: every input exactly once; the
+             password appears in no log line
+  wrongpw    a wrong password: a clear error naming authentication and a
+             non-zero exit within seconds, not a retry loop
+  noca       no ssl.ca.location (the broker's certificate cannot be
+             verified): a clear TLS error and a non-zero exit
+
+    test_security.py [secure] [wrongpw] [noca] --bin-dir DIR --source-dir DIR
+"""
+import os
+import random
+import string
+import sys
+import time
+
+import kafkatest as kt
+
+N = 500
+USER = "newsclf"
+PASSWORD = "".join(random.SystemRandom().choice(string.ascii_letters) for _ in range(20))
+
+
+def config(env, c, name, ca=True):
+    """A YAML config for the <name>.* topics; secrets from the environment."""
+    sec = ["security.protocol: SASL_SSL", "sasl.mechanisms: PLAIN",
+           "sasl.username: %s" % USER, 'sasl.password: "${NC_TEST_SASL_PASSWORD}"']
+    if ca:
+        sec.append('ssl.ca.location: "%s"' % c.vars["KAFKA_SSL_CA_LOCATION"])
+    lines = ["kafka:", '  brokers: "%s"' % c.bs, "  consumer:"]
+    lines += ["    " + s for s in sec]
+    lines += ["  producer:"] + ["    " + s for s in sec]
+    lines += ["model:", '  path: "%s"' % env.model]
+    path = env.path(name + ".yaml")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def setup(env):
+    c = kt.Cluster(env, args=["--sasl-plain", "%s:%s" % (USER, PASSWORD), "--tls"])
+    kt.check(c.vars["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL", "cluster is not SASL_SSL")
+    return c
+
+
+def refused(env, c, name, password, ca, pattern):
+    os.environ["NC_TEST_SASL_PASSWORD"] = password
+    kt.topics_for(c, name, labels=env.labels)
+    d = kt.start_daemon(env, c, name, name + "-group", name + "-1", "exactly-once",
+                        config=config(env, c, name, ca))
+    t0 = time.monotonic()
+    try:
+        rc = d.proc.wait(60)
+    except Exception:
+        raise kt.Fail("daemon still running 60 s after start (log %s)" % d.log)
+    took = time.monotonic() - t0
+    text = d.logtext()
+    kt.check(rc != 0, "exit code 0 with %s" % name)
+    m = kt.re.search(r"cannot start: .*", text)
+    kt.check(m and kt.re.search(pattern, m.group(0), kt.re.I),
+             "no clear start-up error matching /%s/ (log %s)" % (pattern, d.log))
+    kt.check(password not in text, "the password is in the log")
+    kt.log("%s: exit %d after %.1f s: %s" % (name, rc, took, m.group(0)[:200]))
+
+
+def t_secure(env, c):
+    os.environ["NC_TEST_SASL_PASSWORD"] = PASSWORD
+    name = "sec"
+    kt.topics_for(c, name, labels=env.labels)
+    kt.precommit(env, c, name + "-group", name + ".articles")
+    kt.produce(env, c, name + ".articles", kt.articles_file(env, N), N)
+    d = kt.start_daemon(env, c, name, name + "-group", name + "-1", "exactly-once",
+                        config=config(env, c, name))
+    kt.wait_drained(env, c, name + "-group", name + ".articles", N, 120, [d])
+    kt.check(d.stop() == 0, "exit code after SIGTERM (log %s)" % d.log)
+    kt.check(PASSWORD not in d.logtext(), "the password is in the daemon's log")
+    kt.check_outputs(env, c, name, N, True)
+    kt.log("secure: %d inputs exactly once over SASL_SSL (PLAIN), password from ${VAR}" % N)
+
+
+def t_wrongpw(env, c):
+    refused(env, c, "wpw", "not-" + PASSWORD, True, r"authentication|SASL")
+
+
+def t_noca(env, c):
+    refused(env, c, "noca", PASSWORD, False, r"SSL|certificate")
+
+
+TESTS = {"secure": t_secure, "wrongpw": t_wrongpw, "noca": t_noca}
+
+if __name__ == "__main__":
+    sys.exit(kt.main(TESTS, __doc__, setup))
