@@ -310,19 +310,35 @@ static void consumer_close(rd_kafka_t *rk, int timeout_ms)
  * RFC 3339 (2026-11-27T10:00:00Z, 2026-11-27T12:00:00.5+02:00, a space for
  * the T) or a bare date (midnight UTC) -> milliseconds since the epoch.
  */
+/* Exactly n ASCII digits at s, as a number. Returns 0, or -1. */
+static int digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
 static int parse_time(const char *s, int64_t *ms)
 {
     int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
     double frac = 0;
     struct tm tm;
     const char *p;
-    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+    (void)n;
+    if (digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) || s[7] != '-' ||
+        digits(s + 8, 2, &d))
         return -1;
-    p = s + n;
+    p = s + 10;
     if (*p == 'T' || *p == 't' || *p == ' ') {
-        if (sscanf(p + 1, "%2d:%2d:%2d%n", &h, &mi, &sec, &n) != 3 || n != 8)
+        if (digits(p + 1, 2, &h) || p[3] != ':' || digits(p + 4, 2, &mi) || p[6] != ':' ||
+            digits(p + 7, 2, &sec))
             return -1;
-        p += 1 + n;
+        p += 9;
         if (*p == '.') {
             char *end;
             frac = strtod(p, &end);
@@ -343,10 +359,10 @@ static int parse_time(const char *s, int64_t *ms)
         p++;
     } else if (*p == '+' || *p == '-') {
         int oh, om;
-        if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5)
+        if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om))
             return -1;
         t -= (*p == '+' ? 1 : -1) * (int64_t)(oh * 3600 + om * 60);
-        p += 1 + n;
+        p += 6;
     } else if (p != s + 10) {
         return -1; /* a time of day needs its offset */
     }
@@ -665,6 +681,8 @@ int nc_cli_subscribe(int argc, char **argv)
         brokers = cfg->kafka.brokers;
     if (!s.prefix)
         s.prefix = cfg->outputs.labels.topic_prefix;
+    if (!s.prefix)
+        s.prefix = "news.labeled.";
     if (!strcmp(brokers, "embedded")) {
         fprintf(stderr, "newsclf subscribe: the embedded broker lives inside newsclfd; "
                         "give --brokers (newsclfd logs its address)\n");
@@ -675,7 +693,8 @@ int nc_cli_subscribe(int argc, char **argv)
     if (!topics)
         goto out;
     for (size_t i = 0; i < s.labels.n; i++) {
-        size_t n = strlen(s.prefix) + strlen(s.labels.v[i]) + 1;
+        /* --label values come from argv: never NULL. */
+        size_t n = strlen(s.prefix) + strlen(s.labels.v[i]) + 1; // NOLINT(clang-analyzer-core.NonNullParamChecker)
         if (!(topics[i] = malloc(n)))
             goto out;
         snprintf(topics[i], n, "%s%s", s.prefix, s.labels.v[i]);
@@ -916,7 +935,7 @@ static int confirm_scans(struct recl *r)
         for (size_t i = 0; i < r->npr && !m->err; i++) {
             struct prange *p = &r->pr[i];
             if (!(p->scan_from || p->scan_to) || p->partition != m->partition ||
-                strcmp(p->topic, rd_kafka_topic_name(m->rkt)) || m->offset != p->end - 1)
+                strcmp(p->topic, rd_kafka_topic_name(m->rkt)) != 0 || m->offset != p->end - 1)
                 continue;
             int64_t ts = rd_kafka_message_timestamp(m, NULL);
             if (p->scan_from && ts >= 0 && ts < r->from_ms) {

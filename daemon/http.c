@@ -68,7 +68,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)upload_data;
     (void)upload_data_size;
     (void)req_cls;
-    if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return respond_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     if (!strcmp(url, "/metrics")) {
         size_t len = 0;

@@ -100,7 +100,7 @@ static int reset_policy(const nc_kv *kvs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const char *v = kvs[i].value;
-        if (strcmp(kvs[i].key, "auto.offset.reset"))
+        if (strcmp(kvs[i].key, "auto.offset.reset") != 0)
             continue;
         if (!strcmp(v, "latest") || !strcmp(v, "largest") || !strcmp(v, "end"))
             return 1;

@@ -213,7 +213,7 @@ static int topic_in_metadata(const struct rd_kafka_metadata *md, const char *nam
 static int create_topics(nc_kafka_out *o, const char *const *names, size_t n, int partitions,
                          int replication, int timeout_ms, char *err, size_t errlen)
 {
-    rd_kafka_NewTopic_t **nt = calloc(n ? n : 1, sizeof(*nt));
+    rd_kafka_NewTopic_t **nt = calloc(n ? n : 1, sizeof(rd_kafka_NewTopic_t *));
     rd_kafka_queue_t *q = rd_kafka_queue_new(o->rk);
     rd_kafka_AdminOptions_t *opts =
         rd_kafka_AdminOptions_new(o->rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);

@@ -93,7 +93,7 @@ void nc_log_msg(nc_log *log, enum nc_log_level level, const char *fmt, ...)
     if (n > sizeof(line) - 2) {
         /* Truncated: mark it so a reader knows the line was cut. */
         n = sizeof(line) - 5;
-        memcpy(line + n, "...", 3);
+        memcpy(line + n, "...", 4); /* with its NUL */
         n += 3;
     }
     /* Control characters from message contents would forge log lines. */

@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--brokers") && i + 1 < argc) {
-            nbrokers = atoi(argv[++i]);
+            nbrokers = (int)strtol(argv[++i], NULL, 10);
         } else if (!strcmp(argv[i], "--bootstrap-file") && i + 1 < argc) {
             bootstrap_file = argv[++i];
         } else if (!strcmp(argv[i], "--down")) {
@@ -95,13 +95,13 @@ int main(int argc, char **argv)
         char name[256], *colon;
         int parts = 1;
 
-        if (strcmp(argv[i], "--topic") || i + 1 >= argc)
+        if (strcmp(argv[i], "--topic") != 0 || i + 1 >= argc)
             continue;
         snprintf(name, sizeof(name), "%s", argv[++i]);
         colon = strrchr(name, ':');
         if (colon) {
             *colon = '\0';
-            parts = atoi(colon + 1);
+            parts = (int)strtol(colon + 1, NULL, 10);
         }
         if (nc_embedded_create_topic(e, name, parts, err, sizeof(err)) != 0)
             goto fail;
@@ -115,7 +115,7 @@ int main(int argc, char **argv)
         goto fail;
 
     while (!stop_flag) {
-        struct timespec ts = {0, 20 * 1000 * 1000};
+        struct timespec ts = {0, 20L * 1000 * 1000};
         if (up_flag) {
             up_flag = 0;
             if (nc_embedded_set_up(e, 1, err, sizeof(err)) != 0)

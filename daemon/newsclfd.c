@@ -103,6 +103,8 @@ static int parse_args(int argc, char **argv, struct args *a)
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!s)
+            break;
         if (!strcmp(s, "--config") && val) {
             a->config = val;
             i++;
@@ -199,7 +201,7 @@ static void *watchdog_main(void *arg)
     long long started = 0;
 
     while (!atomic_load(&w->done)) {
-        struct timespec ts = {0, 100 * 1000 * 1000};
+        struct timespec ts = {0, 100L * 1000 * 1000};
         nanosleep(&ts, NULL);
         if (stop_flag && !started)
             started = nc_now_ms();

@@ -190,8 +190,10 @@ static void runtime_unref(struct runtime *rt)
 
 static int add_topic(struct runtime *rt, const char *t)
 {
+    if (!t)
+        return 0;
     for (size_t i = 0; i < rt->ntopics; i++)
-        if (!strcmp(rt->topics[i], t))
+        if (!strcmp(rt->topics[i], t)) // NOLINT(clang-analyzer-core.NonNullParamChecker): only non-NULL topics are added
             return 0;
     rt->topics[rt->ntopics++] = t;
     return 0;
@@ -321,7 +323,7 @@ static int check_topics(nc_pipeline *p, struct runtime *rt, int once, char *err,
             return rc == 0 ? 0 : -1;
         nc_log_warn(p->log, "%s brokers=%s; retrying in %d ms", err, p->o.bootstrap, backoff);
         for (int waited = 0; waited < backoff; waited += 100) {
-            struct timespec ts = {0, 100 * 1000 * 1000};
+            struct timespec ts = {0, 100L * 1000 * 1000};
             if (*p->o.stop) {
                 snprintf(err, errlen, "stopped while waiting for the brokers");
                 return -1;
@@ -408,10 +410,10 @@ static void classify_job(const nc_pipeline *p, struct wctx *w, struct job *j)
                 const struct dest *d = &rt->dests[i][k];
                 int on = d->min_prob < 0 ? res.on[i] : res.prob[i] >= d->min_prob;
                 int dup = 0;
-                if (!on)
+                if (!on || !d->topic)
                     continue;
                 for (size_t x = 0; x < j->ndests; x++)
-                    dup |= !strcmp(j->dests[x], d->topic);
+                    dup |= !strcmp(j->dests[x], d->topic); // NOLINT(clang-analyzer-core.NonNullParamChecker): dests are non-NULL topics
                 if (!dup)
                     j->dests[j->ndests++] = d->topic;
             }
@@ -474,7 +476,7 @@ static int pool_start(nc_pipeline *p, size_t nthreads, size_t cap, char *err, si
 
     pl->p = p;
     pl->cap = cap;
-    pl->q = calloc(cap, sizeof(*pl->q));
+    pl->q = calloc(cap, sizeof(struct job *));
     pl->threads = calloc(nthreads, sizeof(*pl->threads));
     if (!pl->q || !pl->threads) {
         snprintf(err, errlen, "out of memory");
@@ -723,8 +725,11 @@ static int produce_deadletter(nc_pipeline *p, struct job *j, const char *reason,
         len = limit;
     }
     j->pending++;
+    /* The delivery opaque is the job pointer tagged in its low bit (jobs are
+     * at least 2-aligned) to tell dead letters apart without an allocation. */
     r = nc_kafka_out_produce(p->out, dl, m->key, key_len, m->payload, len, h, msg_ts(m),
-                             (void *)((uintptr_t)j | DL_TAG), p->o.stop);
+                             (void *)((uintptr_t)j | DL_TAG), // NOLINT(performance-no-int-to-ptr)
+                             p->o.stop);
     if (r) {
         j->pending--;
         j->failed = 1;
@@ -878,7 +883,7 @@ static void on_delivery(void *owner, void *opaque, rd_kafka_resp_err_t err,
 {
     nc_pipeline *p = owner;
     int is_dl = ((uintptr_t)opaque & DL_TAG) != 0;
-    struct job *j = (struct job *)((uintptr_t)opaque & ~DL_TAG);
+    struct job *j = (struct job *)((uintptr_t)opaque & ~DL_TAG); // NOLINT(performance-no-int-to-ptr): see produce_deadletter
     const char *topic = rd_kafka_topic_name(m->rkt);
 
     if (!err) {
@@ -1394,7 +1399,7 @@ int nc_pipeline_run(nc_pipeline *p, char *err, size_t errlen)
         /* With workers, produce what is classified and go on consuming while
          * they work on the rest; block only when there was nothing new to
          * consume (no busy loop) or the FIFO is long. */
-        produce_ready(p, !p->use_pool || n == 0 || p->fifo_len >= 4 * BATCH_MAX);
+        produce_ready(p, !p->use_pool || n == 0 || p->fifo_len >= (size_t)4 * BATCH_MAX);
         if (nc_now_ms() - p->last_stats >= STATS_EVERY_MS) {
             p->last_stats = nc_now_ms();
             log_stats(p, "progress");
