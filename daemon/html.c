@@ -1,37 +1,22 @@
 /* html.c - see html.h. */
 #include "html.h"
 
+#include <stdint.h>
 #include <string.h>
+
+#include "util.h"
 
 int nc_html_maybe(const char *text, size_t len)
 {
     return memchr(text, '<', len) != NULL || memchr(text, '&', len) != NULL;
 }
 
+/* Encodes a decoded entity; NUL, surrogates and out-of-range values become a space. */
 static size_t put_utf8(unsigned long cp, char *out)
 {
     if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
         cp = 0x20;
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
+    return nc_utf8_encode((uint32_t)cp, out);
 }
 
 static const struct {

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 void nc_tokens_init(nc_tokens *t)
 {
     memset(t, 0, sizeof(*t));
@@ -68,72 +70,6 @@ static int is_separator(uint32_t cp)
            (cp >= 0xFF1A && cp <= 0xFF20) || (cp >= 0xFF3B && cp <= 0xFF40) ||
            (cp >= 0xFF5B && cp <= 0xFF65) || cp == 0xFEFF || (cp >= 0xD800 && cp <= 0xDFFF) ||
            (cp >= 0x1F000 && cp <= 0x1FAFF) || (cp >= 0xE000 && cp <= 0xF8FF);
-}
-
-/*
- * Decodes one UTF-8 sequence at s[0..n). Returns its length and the code
- * point, or 0 for an invalid (overlong, surrogate, out of range, truncated)
- * sequence, in which case the caller skips one byte.
- */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    size_t len;
-    uint32_t v, min;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        v = c & 0x1F;
-        min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        v = c & 0x0F;
-        min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        v = c & 0x07;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return len;
-}
-
-static size_t utf8_encode(uint32_t cp, char *out)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
 }
 
 /* Lower-case mapping outside the folded Latin ranges. */
@@ -205,7 +141,7 @@ int nc_tokenize(const char *text, size_t len, nc_tokens *out)
                     sep = 0;
                 }
             } else {
-                n = utf8_decode(s + i, len - i, &cp);
+                n = nc_utf8_decode(s + i, len - i, &cp);
                 if (n == 0) {
                     n = 1; /* invalid byte: a separator */
                 } else if (cp >= 0x300 && cp <= 0x36F) {
@@ -217,7 +153,7 @@ int nc_tokenize(const char *text, size_t len, nc_tokens *out)
                     fold = latin_ext_a(cp);
                     sep = 0;
                 } else if (!is_separator(cp)) {
-                    enclen = utf8_encode(lower_other(cp), enc);
+                    enclen = nc_utf8_encode(lower_other(cp), enc);
                     sep = 0;
                 }
             }

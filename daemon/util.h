@@ -9,6 +9,15 @@
 #include <stdint.h>
 #include <time.h>
 
+/*
+ * Decodes one UTF-8 sequence at s[0..n) (n >= 1): returns its length and the
+ * code point, or 0 for an invalid (overlong, surrogate, out of range,
+ * truncated) sequence.
+ */
+size_t nc_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+/* Encodes a code point (<= U+10FFFF) into out (4 bytes room); returns the length. */
+size_t nc_utf8_encode(uint32_t cp, char *out);
+
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
 int nc_utf8_valid(const char *s, size_t n);
 
