@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "util.h"
+
 /* ---- registry ---- */
 
 enum ftype { F_COUNTER = 0, F_GAUGE, F_HISTOGRAM };
@@ -532,12 +534,6 @@ struct dm {
 
 static struct dm *g;
 
-double nc_metrics_clock(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static double wall_seconds(void)
 {
@@ -625,7 +621,7 @@ int nc_metrics_init(const char *version)
     nc_family_add(d->rebalances, NC_LV("revoked"), 0);
     nc_family_add(d->rebalances, NC_LV("lost"), 0);
     d->lag_total = -1;
-    d->status_t = nc_metrics_clock();
+    d->status_t = nc_now();
     g = d;
     return 0;
 fail:
@@ -892,7 +888,7 @@ void nc_metrics_status_line(char *buf, size_t len)
         snprintf(buf, len, "starting");
         return;
     }
-    now = nc_metrics_clock();
+    now = nc_now();
     consumed = family_sum(g->consumed);
     pthread_mutex_lock(&g->mu);
     rate = now > g->status_t ? (consumed - g->status_consumed) / (now - g->status_t) : 0;

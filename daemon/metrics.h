@@ -91,9 +91,6 @@ nc_registry *nc_metrics_registry(void);
 /* nc_registry_render of the set, for the HTTP endpoint. */
 char *nc_metrics_render(size_t *len);
 
-/* Monotonic seconds, for latency measurements. */
-double nc_metrics_clock(void);
-
 /* Pipeline hooks (thread-safe). */
 void nc_metrics_consumed(const char *topic);
 /* labels_csv: the article's labels, comma-separated ("" for none). */

@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "model.h"
 #include "notify.h"
+#include "util.h"
 
 #define BATCH_MAX 256 /* messages dispatched per loop iteration */
 #define METADATA_TIMEOUT_MS 5000
@@ -451,12 +452,12 @@ static void *worker_main(void *arg)
         pl->count--;
         pthread_mutex_unlock(&pl->mu);
 
-        double t0 = nc_metrics_clock();
+        double t0 = nc_now();
         if (w.art)
             classify_job(pl->p, &w, j);
         else
             job_dead(j, "classify_failed", "out of memory");
-        nc_metrics_classify_seconds(nc_metrics_clock() - t0);
+        nc_metrics_classify_seconds(nc_now() - t0);
 
         pthread_mutex_lock(&pl->mu);
         j->classified = 1;
@@ -983,9 +984,9 @@ static void dispatch(nc_pipeline *p, rd_kafka_message_t *m)
             pthread_cond_signal(&pl->work_cv);
         pthread_mutex_unlock(&pl->mu);
     } else {
-        double t0 = nc_metrics_clock();
+        double t0 = nc_now();
         classify_job(p, &p->inline_ctx, j);
-        nc_metrics_classify_seconds(nc_metrics_clock() - t0);
+        nc_metrics_classify_seconds(nc_now() - t0);
         j->classified = 1;
     }
 }

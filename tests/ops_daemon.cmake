@@ -16,7 +16,7 @@
 add_executable(test_ops_metrics ${CMAKE_CURRENT_SOURCE_DIR}/ops_daemon/test_metrics.c
   ${CMAKE_SOURCE_DIR}/daemon/metrics.c)
 target_include_directories(test_ops_metrics PRIVATE ${CMAKE_SOURCE_DIR}/daemon)
-target_link_libraries(test_ops_metrics PRIVATE PkgConfig::JANSSON PkgConfig::CMOCKA
+target_link_libraries(test_ops_metrics PRIVATE newsclf_core PkgConfig::JANSSON PkgConfig::CMOCKA
   Threads::Threads ${M_LIB})
 add_test(NAME ops_metrics_unit COMMAND test_ops_metrics)
 set_tests_properties(ops_metrics_unit PROPERTIES LABELS "daemon;ops;unit" TIMEOUT 30)
