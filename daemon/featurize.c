@@ -75,6 +75,10 @@ struct nc_fscratch {
     uint32_t body_words;
     size_t body_from; /* first body occurrence */
     float *acc;       /* dense accumulator, all zero between calls */
+    uint32_t *slotmap; /* feature -> slot + 1 (nc_features_slots), all zero between calls */
+    uint32_t *slot_of; /* per occurrence */
+    uint32_t *slot_feat;
+    size_t capslots;
     uint32_t *touched;
     size_t captouched;
     int trace;
@@ -91,7 +95,7 @@ void nc_svec_release(struct nc_svec *v)
     memset(v, 0, sizeof(*v));
 }
 
-static int svec_reserve(struct nc_svec *v, size_t n)
+int nc_svec_reserve(struct nc_svec *v, size_t n)
 {
     if (n <= v->cap)
         return 0;
@@ -321,6 +325,9 @@ void nc_fscratch_free(nc_fscratch *s)
     free(s->html);
     free(s->occ);
     free(s->acc);
+    free(s->slotmap);
+    free(s->slot_of);
+    free(s->slot_feat);
     free(s->touched);
     free(s->names);
     free(s->name_off);
@@ -533,7 +540,7 @@ int nc_features_bag(const nc_featurizer *f, nc_fscratch *s, size_t from, size_t 
             s->touched[nt++] = idx;
         s->acc[idx] += s->occ[i].w;
     }
-    if (svec_reserve(out, nt) != 0) {
+    if (nc_svec_reserve(out, nt) != 0) {
         for (size_t i = 0; i < nt; i++)
             s->acc[s->touched[i]] = 0.0f;
         return -1;
@@ -545,6 +552,44 @@ int nc_features_bag(const nc_featurizer *f, nc_fscratch *s, size_t from, size_t 
         s->acc[idx] = 0.0f;
     }
     out->n = nt;
+    return 0;
+}
+
+int nc_features_slots(const nc_featurizer *f, nc_fscratch *s, const uint32_t **feat,
+                      const uint32_t **slot_of, size_t *nslots)
+{
+    if (!s->slotmap) {
+        s->slotmap = calloc(f->dim, sizeof(*s->slotmap));
+        if (!s->slotmap)
+            return -1;
+    }
+    if (s->nocc > s->capslots) {
+        size_t cap = s->capocc;
+        uint32_t *a = realloc(s->slot_of, cap * sizeof(*a));
+        if (!a)
+            return -1;
+        s->slot_of = a;
+        uint32_t *b = realloc(s->slot_feat, cap * sizeof(*b));
+        if (!b)
+            return -1;
+        s->slot_feat = b;
+        s->capslots = cap;
+    }
+    uint32_t n = 0;
+    for (size_t i = 0; i < s->nocc; i++) {
+        uint32_t idx = s->occ[i].idx, j = s->slotmap[idx];
+        if (j == 0) {
+            s->slot_feat[n] = idx;
+            j = ++n;
+            s->slotmap[idx] = j;
+        }
+        s->slot_of[i] = j - 1;
+    }
+    for (uint32_t j = 0; j < n; j++)
+        s->slotmap[s->slot_feat[j]] = 0;
+    *feat = s->slot_feat;
+    *slot_of = s->slot_of;
+    *nslots = n;
     return 0;
 }
 

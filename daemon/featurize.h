@@ -74,6 +74,8 @@ struct nc_svec {
 void nc_svec_release(struct nc_svec *v);
 /* Sorts by index (libsvm needs ascending indices). */
 void nc_svec_sort(struct nc_svec *v);
+/* Makes room for n entries in idx and val. Returns 0, or -1 when out of memory. */
+int nc_svec_reserve(struct nc_svec *v, size_t n);
 
 /* Copies the settings (stop words included). */
 nc_featurizer *nc_featurizer_new(const struct nc_feature_settings *s, char *err, size_t errlen);
@@ -121,6 +123,17 @@ const char *nc_fscratch_name(const nc_fscratch *s, size_t i);
 /* Distinct indices (with raw tf) of occurrences [from, to). */
 int nc_features_bag(const nc_featurizer *f, nc_fscratch *s, size_t from, size_t to,
                     struct nc_svec *out);
+/*
+ * Distinct features of the last extracted article, numbered in order of first
+ * occurrence: slot j is feature (*feat)[j], and occurrence i belongs to slot
+ * (*slot_of)[i]. Scorers that visit the article several times (whole document,
+ * then passages) look each feature up once per slot instead of once per
+ * visit. The arrays live in s until the next extraction. Returns 0 or -1
+ * (out of memory).
+ */
+int nc_features_slots(const nc_featurizer *f, nc_fscratch *s, const uint32_t **feat,
+                      const uint32_t **slot_of, size_t *nslots);
+
 /* tf-idf, per-block L2-normalised vector of occurrences [from, to). */
 int nc_features_vector(const nc_featurizer *f, nc_fscratch *s, size_t from, size_t to,
                        struct nc_svec *out);
