@@ -71,13 +71,6 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- shared: configuration and clients ---- */
 
 /* A repeatable string option. */
@@ -285,11 +278,11 @@ static void consumer_close(rd_kafka_t *rk, int timeout_ms)
 {
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     rd_kafka_error_t *e = rd_kafka_consumer_close_queue(rk, q);
-    int64_t deadline = mono_ms() + timeout_ms;
+    int64_t deadline = nc_now_ms() + timeout_ms;
     if (e) {
         rd_kafka_error_destroy(e);
     } else {
-        while (!rd_kafka_consumer_closed(rk) && mono_ms() < deadline) {
+        while (!rd_kafka_consumer_closed(rk) && nc_now_ms() < deadline) {
             rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
             if (!ev)
                 continue;
@@ -753,9 +746,9 @@ int nc_cli_subscribe(int argc, char **argv)
                 parts->cnt, s.labels.n);
     }
 
-    int64_t deadline = timeout_ms >= 0 ? mono_ms() + timeout_ms : -1;
+    int64_t deadline = timeout_ms >= 0 ? nc_now_ms() + timeout_ms : -1;
     rc = 0;
-    while (!stop_flag && (deadline < 0 || mono_ms() < deadline)) {
+    while (!stop_flag && (deadline < 0 || nc_now_ms() < deadline)) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
         if (!m)
             continue;
@@ -927,8 +920,8 @@ static int confirm_scans(struct recl *r)
     }
     if (rd_kafka_assign(r->consumer, l) != 0)
         goto out;
-    int64_t deadline = mono_ms() + r->timeout_ms;
-    while (pending && !stop_flag && mono_ms() < deadline) {
+    int64_t deadline = nc_now_ms() + r->timeout_ms;
+    while (pending && !stop_flag && nc_now_ms() < deadline) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(r->consumer, 100);
         if (!m)
             continue;

@@ -4,7 +4,6 @@
 #include "kafka_conf.h"
 
 #include <stdio.h>
-#include <time.h>
 
 int nc_kconf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *err,
                  size_t errlen)
@@ -122,11 +121,4 @@ int nc_kafka_err_is_per_message(rd_kafka_resp_err_t err)
     default:
         return 0;
     }
-}
-
-long long nc_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "util.h" /* nc_now_ms() */
 
 /* Sets one property; 0 or -1 with "key: reason" in err. The value of a
  * secret key (nc_config_is_secret) is never copied into err. */
@@ -53,8 +54,5 @@ int nc_kafka_transactional_id(const nc_config *cfg, char *buf, size_t len, char 
 /* True if err is a per-message produce error: retrying cannot help, the
  * input goes to the dead-letter topic instead. */
 int nc_kafka_err_is_per_message(rd_kafka_resp_err_t err);
-
-/* Milliseconds of CLOCK_MONOTONIC. */
-long long nc_now_ms(void);
 
 #endif

@@ -8,7 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <systemd/sd-daemon.h>
-#include <time.h>
+
+#include "util.h"
 
 #define STATUS_EVERY_US 5000000ULL
 
@@ -19,13 +20,6 @@ static struct {
     nc_notify_status_fn status;
     void *arg;
 } st;
-
-static unsigned long long mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000ULL;
-}
 
 void nc_notify_init(nc_notify_status_fn status, void *arg)
 {
@@ -39,8 +33,8 @@ void nc_notify_init(nc_notify_status_fn status, void *arg)
     /* > 0 only when WATCHDOG_USEC is set and WATCHDOG_PID (if set) is us. */
     if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
         st.wd_us = usec / 2;
-    st.next_wd = mono_us() + st.wd_us;
-    st.next_status = mono_us() + STATUS_EVERY_US;
+    st.next_wd = nc_now_us() + st.wd_us;
+    st.next_status = nc_now_us() + STATUS_EVERY_US;
 }
 
 static void send_line(const char *fmt, ...) NC_PRINTF(1, 2);
@@ -80,12 +74,12 @@ void nc_notify_ready(const char *status)
         return;
     status_text(status, line, sizeof(line));
     send_line("READY=1\nSTATUS=%s", line);
-    st.next_status = mono_us() + STATUS_EVERY_US;
+    st.next_status = nc_now_us() + STATUS_EVERY_US;
 }
 
 void nc_notify_reloading(void)
 {
-    send_line("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading", mono_us());
+    send_line("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading", nc_now_us());
 }
 
 void nc_notify_stopping(void)
@@ -115,7 +109,7 @@ void nc_notify_tick(void)
 
     if (!st.enabled)
         return;
-    now = mono_us();
+    now = nc_now_us();
     if (st.wd_us && now >= st.next_wd) {
         send_line("WATCHDOG=1");
         st.next_wd = now + st.wd_us;

@@ -36,7 +36,9 @@ void nc_format_rfc3339_ms(int64_t ms, char *out, size_t outlen);
 /* Seconds since the epoch: SOURCE_DATE_EPOCH when set, else now. */
 time_t nc_build_time(void);
 
-/* Monotonic clock in seconds. */
+/* CLOCK_MONOTONIC in seconds, milliseconds and microseconds. */
 double nc_now(void);
+long long nc_now_ms(void);
+unsigned long long nc_now_us(void);
 
 #endif
