@@ -10,6 +10,11 @@ static double ratio(size_t a, size_t b)
     return b ? (double)a / (double)b : 0.0;
 }
 
+double nc_f1(size_t tp, size_t fp, size_t fn)
+{
+    return tp ? 2.0 * (double)tp / (double)(2 * tp + fp + fn) : 0.0;
+}
+
 int nc_eval_compute(struct nc_eval *ev, size_t nlabels, size_t ndocs, const unsigned char *truth,
                     const unsigned char *pred)
 {
@@ -42,14 +47,14 @@ int nc_eval_compute(struct nc_eval *ev, size_t nlabels, size_t ndocs, const unsi
         struct nc_label_stats *s = &ev->label[k];
         s->precision = ratio(s->tp, s->tp + s->fp);
         s->recall = ratio(s->tp, s->tp + s->fn);
-        s->f1 = ratio(2 * s->tp, 2 * s->tp + s->fp + s->fn);
+        s->f1 = nc_f1(s->tp, s->fp, s->fn);
         macro += s->f1;
         TP += s->tp;
         FP += s->fp;
         FN += s->fn;
     }
     ev->macro_f1 = nlabels ? macro / (double)nlabels : 0.0;
-    ev->micro_f1 = ratio(2 * TP, 2 * TP + FP + FN);
+    ev->micro_f1 = nc_f1(TP, FP, FN);
     ev->exact_match = ratio(ev->exact, ndocs);
     return 0;
 }

@@ -19,6 +19,9 @@ struct nc_eval {
     double micro_f1, macro_f1, exact_match;
 };
 
+/* F1 from counts: 2tp / (2tp + fp + fn), 0 when tp is 0. */
+double nc_f1(size_t tp, size_t fp, size_t fn);
+
 /* truth/pred: ndocs * nlabels flags, row-major. Returns 0 or -1 (memory). */
 int nc_eval_compute(struct nc_eval *ev, size_t nlabels, size_t ndocs, const unsigned char *truth,
                     const unsigned char *pred);

@@ -4,6 +4,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "evaluate.h"
+
 static double fval_of(const double *dec, const double *t, size_t n, double A, double B)
 {
     double f = 0;
@@ -100,7 +102,7 @@ static double f1_at(const double *prob, const unsigned char *truth, size_t n, do
         else if (truth[i])
             fn++;
     }
-    return tp ? 2.0 * (double)tp / (double)(2 * tp + fp + fn) : 0.0;
+    return nc_f1(tp, fp, fn);
 }
 
 double nc_best_threshold(const double *prob, const unsigned char *truth, size_t n, double *f1,

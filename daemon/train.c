@@ -19,6 +19,7 @@
 #include <xxhash.h>
 
 #include "article.h"
+#include "evaluate.h"
 #include "linear.h"
 #include "manifest.h"
 #include "platt.h"
@@ -678,11 +679,6 @@ struct label_result {
     double grid_f1[NC_TRAIN_MAX_C];
 };
 
-static double f1_of(size_t tp, size_t fp, size_t fn)
-{
-    return tp ? 2.0 * (double)tp / (double)(2 * tp + fp + fn) : 0.0;
-}
-
 /*
  * Calibrates the out-of-fold decisions of one (label, C): a Platt sigmoid,
  * then the threshold. A threshold tuned on the same scores it is judged on
@@ -727,7 +723,7 @@ static void calibrate(const struct trainer *t, size_t label, size_t c, struct la
             fn += (size_t)(!on && truth[i]);
         }
     }
-    r->f1_tuned_cv = f1_of(tp, fp, fn);
+    r->f1_tuned_cv = nc_f1(tp, fp, fn);
     r->threshold = r->f1_tuned_cv >= r->f1_half + t->o->threshold_margin ? tuned : 0.5;
     tp = fp = fn = 0;
     for (size_t i = 0; i < n; i++) {
@@ -736,7 +732,7 @@ static void calibrate(const struct trainer *t, size_t label, size_t c, struct la
         fp += (size_t)(on && !truth[i]);
         fn += (size_t)(!on && truth[i]);
     }
-    r->f1 = f1_of(tp, fp, fn);
+    r->f1 = nc_f1(tp, fp, fn);
     r->precision = tp + fp ? (double)tp / (double)(tp + fp) : 0;
     r->recall = tp + fn ? (double)tp / (double)(tp + fn) : 0;
     r->c = c;
