@@ -521,15 +521,14 @@ static int cmd_consume(int argc, char **argv)
     return expect >= 0 && n < expect ? 3 : 0;
 }
 
-static int cmd_offsets(int argc, char **argv)
+/* -b BROKERS -g GROUP -t TOPIC [--offset N] (the offset only when offset is
+ * not NULL): a consumer of GROUP and the list of every partition of TOPIC,
+ * each at the offset (0 without --offset). Dies on bad arguments. */
+static rd_kafka_topic_partition_list_t *group_partitions(const char *cmd, int argc, char **argv,
+                                                         long long *offset, rd_kafka_t **rk)
 {
     const char *brokers = NULL, *group = NULL, *topic = NULL;
-    rd_kafka_t *rk;
-    rd_kafka_topic_partition_list_t *l;
-    rd_kafka_resp_err_t r;
-    long long committed = 0, end = 0;
-    int np;
-
+    long long off = 0;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-b") && v)
@@ -538,16 +537,30 @@ static int cmd_offsets(int argc, char **argv)
             group = argv[++i];
         else if (!strcmp(a, "-t") && v)
             topic = argv[++i];
+        else if (offset && !strcmp(a, "--offset") && v)
+            off = atoll(argv[++i]);
         else
-            die("offsets", "bad arguments");
+            die(cmd, "bad arguments");
     }
     if (!brokers || !group || !topic)
-        die("offsets", "-b, -g and -t are required");
-    rk = client(RD_KAFKA_CONSUMER, brokers, group);
-    np = partition_count(rk, topic);
-    l = rd_kafka_topic_partition_list_new(np);
+        die(cmd, "-b, -g and -t are required");
+    if (offset)
+        *offset = off;
+    *rk = client(RD_KAFKA_CONSUMER, brokers, group);
+    int np = partition_count(*rk, topic);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(np);
     for (int p = 0; p < np; p++)
-        rd_kafka_topic_partition_list_add(l, topic, p);
+        rd_kafka_topic_partition_list_add(l, topic, p)->offset = off;
+    return l;
+}
+
+static int cmd_offsets(int argc, char **argv)
+{
+    rd_kafka_t *rk;
+    rd_kafka_resp_err_t r;
+    long long committed = 0, end = 0;
+    rd_kafka_topic_partition_list_t *l = group_partitions("offsets", argc, argv, NULL, &rk);
+    int np = l->cnt;
     /* read_committed: an offset commit inside an open transaction is
      * UNSTABLE; librdkafka retries until the timeout. */
     r = rd_kafka_committed(rk, l, 10000);
@@ -681,33 +694,10 @@ static int cmd_topics(int argc, char **argv)
 
 static int cmd_commit(int argc, char **argv)
 {
-    const char *brokers = NULL, *group = NULL, *topic = NULL;
-    long long offset = 0;
     rd_kafka_t *rk;
-    rd_kafka_topic_partition_list_t *l;
     rd_kafka_resp_err_t r;
-    int np;
-
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-b") && v)
-            brokers = argv[++i];
-        else if (!strcmp(a, "-g") && v)
-            group = argv[++i];
-        else if (!strcmp(a, "-t") && v)
-            topic = argv[++i];
-        else if (!strcmp(a, "--offset") && v)
-            offset = atoll(argv[++i]);
-        else
-            die("commit", "bad arguments");
-    }
-    if (!brokers || !group || !topic)
-        die("commit", "-b, -g and -t are required");
-    rk = client(RD_KAFKA_CONSUMER, brokers, group);
-    np = partition_count(rk, topic);
-    l = rd_kafka_topic_partition_list_new(np);
-    for (int p = 0; p < np; p++)
-        rd_kafka_topic_partition_list_add(l, topic, p)->offset = offset;
+    long long offset;
+    rd_kafka_topic_partition_list_t *l = group_partitions("commit", argc, argv, &offset, &rk);
     for (int attempt = 0;; attempt++) {
         r = rd_kafka_commit(rk, l, 0);
         if (!r || attempt >= 20)

@@ -1515,15 +1515,17 @@ static bool map_key(struct lctx *x, const struct ynode *y, size_t i, const char 
     return !dup_key(x, y, i, path);
 }
 
-static void apply_strlist(struct lctx *x, const struct nc_ckey *k, const struct ynode *v)
+/*
+ * The items of sequence v (the value of k) into sv: each must be a scalar
+ * that passes check_string(k->check) or, with field_names, check_field_name;
+ * a bad item is reported at its own position. Item positions are recorded
+ * for later cross-checks unless field_names. True when every item was good.
+ */
+static bool seq_items(struct lctx *x, const struct nc_ckey *k, const struct ynode *v,
+                      bool field_names, struct strvec *sv)
 {
     char msg[MSG_MAX], ipath[600];
-    struct strvec sv = {0};
     bool ok = true;
-    if (v->kind != YN_SEQ) {
-        at(x, &v->mark, "%s: expected a list, got %s", k->path, kind_name(v));
-        return;
-    }
     for (size_t i = 0; i < v->n; i++) {
         const struct ynode *it = v->kids[i];
         snprintf(ipath, sizeof ipath, "%s[%zu]", k->path, i);
@@ -1532,7 +1534,8 @@ static void apply_strlist(struct lctx *x, const struct nc_ckey *k, const struct 
             continue;
         }
         if (it->kind != YN_SCALAR) {
-            at(x, &it->mark, "%s: expected a scalar, got %s", ipath, kind_name(it));
+            at(x, &it->mark, "%s: expected %s, got %s", ipath,
+               field_names ? "a field name" : "a scalar", kind_name(it));
             ok = false;
             continue;
         }
@@ -1541,25 +1544,38 @@ static void apply_strlist(struct lctx *x, const struct nc_ckey *k, const struct 
             ok = false;
             continue;
         }
-        if (check_string(k->check, t, msg, sizeof msg) < 0) {
+        int bad = field_names ? check_field_name(t, msg, sizeof msg)
+                              : check_string(k->check, t, msg, sizeof msg);
+        if (bad < 0) {
             at(x, &it->mark, "%s: %s", ipath, msg);
             ok = false;
-        } else if (strvec_push(&sv, t, strlen(t)) < 0 || record(x, ipath, &it->mark) < 0) {
+        } else if (strvec_push(sv, t, strlen(t)) < 0 ||
+                   (!field_names && record(x, ipath, &it->mark) < 0)) {
             x->s->oom = true;
             ok = false;
         }
         free(t);
     }
-    if (ok && replace_strlist(x->c, k, &sv, msg, sizeof msg) < 0)
+    return ok;
+}
+
+static void apply_strlist(struct lctx *x, const struct nc_ckey *k, const struct ynode *v)
+{
+    char msg[MSG_MAX];
+    struct strvec sv = {0};
+    if (v->kind != YN_SEQ) {
+        at(x, &v->mark, "%s: expected a list, got %s", k->path, kind_name(v));
+        return;
+    }
+    if (seq_items(x, k, v, false, &sv) && replace_strlist(x->c, k, &sv, msg, sizeof msg) < 0)
         at(x, &v->mark, "%s: %s", k->path, msg);
     strvec_free(&sv);
 }
 
 static void apply_fields(struct lctx *x, const struct nc_ckey *k, const struct ynode *v)
 {
-    char msg[MSG_MAX], ipath[600];
+    char msg[MSG_MAX];
     struct strvec sv = {0};
-    bool ok = true;
     if (v->kind == YN_SCALAR) {
         char *t = value_text(x, v, k->path);
         if (!t)
@@ -1579,33 +1595,7 @@ static void apply_fields(struct lctx *x, const struct nc_ckey *k, const struct y
            kind_name(v));
         return;
     }
-    for (size_t i = 0; i < v->n; i++) {
-        const struct ynode *it = v->kids[i];
-        snprintf(ipath, sizeof ipath, "%s[%zu]", k->path, i);
-        if (it->bad) {
-            ok = false;
-            continue;
-        }
-        if (it->kind != YN_SCALAR) {
-            at(x, &it->mark, "%s: expected a field name, got %s", ipath, kind_name(it));
-            ok = false;
-            continue;
-        }
-        char *t = value_text(x, it, ipath);
-        if (!t) {
-            ok = false;
-            continue;
-        }
-        if (check_field_name(t, msg, sizeof msg) < 0) {
-            at(x, &it->mark, "%s: %s", ipath, msg);
-            ok = false;
-        } else if (strvec_push(&sv, t, strlen(t)) < 0) {
-            x->s->oom = true;
-            ok = false;
-        }
-        free(t);
-    }
-    if (ok)
+    if (seq_items(x, k, v, true, &sv))
         replace_fields(x->c, k, NC_CONFIG_FIELDS_LIST, &sv);
     strvec_free(&sv);
 }
