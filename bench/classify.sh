@@ -279,4 +279,14 @@ check "newsclf bytes/s vs wc -w (LC_CTYPE=$DEFAULT_CTYPE)" "$(calc "${SECS[wc_de
 if ((HAVE_UTF8)); then
     check "newsclf bytes/s vs wc -w (C.UTF-8)" "$(calc "${SECS[wc_utf8]} / ${SECS[newsclf]}")" 0.4
 fi
+if ((STAGES)); then
+    # The parse stage alone (jansson + field extraction, in-process, no model
+    # work, no load time) bounds what any featurizer behind it can reach.
+    p_aps=$(calc "$ARTICLES / ${KV[stage_parse_s]}")
+    p_mbs=$(calc "$BYTES / 1e6 / ${KV[stage_parse_s]}")
+    echo
+    line "ceiling: JSON parsing alone runs at $(fmt "$p_aps" %.0f) articles/s, $(fmt "$p_mbs" %.1f) MB/s" \
+        "in-process =$( ((HAVE_FT)) && echo " $(fmt "$(calc "$p_aps / ($ARTICLES / ${SECS[fasttext]})")" %.2f)x fastText,")" \
+        "$(fmt "$(calc "$p_mbs / ($BYTES / 1e6 / ${SECS[wc_default]})")" %.2f)x wc -w (LC_CTYPE=$DEFAULT_CTYPE)"
+fi
 exit $status
