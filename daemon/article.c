@@ -15,6 +15,8 @@ struct nc_article {
     const char *id;
     const char *title, *body, *lang;
     size_t tlen, blen;
+    char *raw; /* the JSON text as received (nc_article_raw); kept across parses */
+    size_t rawlen, rawcap;
 };
 
 static const char *const reasons[] = {"ok",    "invalid_json", "not_an_object", "invalid_utf8",
@@ -37,7 +39,11 @@ static void reset(nc_article *a)
     if (a->root)
         json_decref(a->root);
     free(a->text);
+    char *raw = a->raw;
+    size_t rawcap = a->rawcap;
     memset(a, 0, sizeof(*a));
+    a->raw = raw;
+    a->rawcap = rawcap;
 }
 
 void nc_article_free(nc_article *a)
@@ -45,6 +51,7 @@ void nc_article_free(nc_article *a)
     if (!a)
         return;
     reset(a);
+    free(a->raw);
     free(a);
 }
 
@@ -189,6 +196,26 @@ static enum nc_article_error parse_json(nc_article *a, const char *buf, size_t l
     return NC_ART_OK;
 }
 
+/* Keeps a copy of the object's text (jansson accepted it: one valid JSON
+ * object, no duplicate keys) when it fits on one line. Out of memory only
+ * means no copy: encoders then serialise the parsed object. */
+static void keep_raw(nc_article *a, const char *text, size_t n)
+{
+    while (n > 0 && is_space(text[n - 1]))
+        n--;
+    if (memchr(text, '\n', n) || memchr(text, '\r', n))
+        return;
+    if (n > a->rawcap) {
+        char *p = realloc(a->raw, n);
+        if (!p)
+            return;
+        a->raw = p;
+        a->rawcap = n;
+    }
+    memcpy(a->raw, text, n);
+    a->rawlen = n;
+}
+
 enum nc_article_error nc_article_parse(nc_article *a, const char *buf, size_t len,
                                        size_t max_bytes, char *err, size_t errlen)
 {
@@ -216,6 +243,8 @@ enum nc_article_error nc_article_parse(nc_article *a, const char *buf, size_t le
         enum nc_article_error e = parse_json(a, buf, len, err, errlen);
         if (e != NC_ART_OK)
             reset(a);
+        else
+            keep_raw(a, buf + i, len - i);
         return e;
     }
     a->text = malloc(len + 1);
@@ -255,4 +284,10 @@ const char *nc_article_lang(const nc_article *a)
 json_t *nc_article_json(const nc_article *a)
 {
     return a->root;
+}
+
+const char *nc_article_raw(const nc_article *a, size_t *len)
+{
+    *len = a->rawlen;
+    return a->rawlen ? a->raw : NULL;
 }

@@ -61,5 +61,13 @@ const char *nc_article_body(const nc_article *a, size_t *len);
 const char *nc_article_lang(const nc_article *a);
 /* The parsed JSON object (borrowed), or NULL for a plain-text article. */
 json_t *nc_article_json(const nc_article *a);
+/*
+ * The JSON object's text exactly as received (surrounding whitespace cut),
+ * or NULL: for plain text, and when the text spans several lines (so that a
+ * record embedding it stays on one line). It is a valid JSON object with no
+ * duplicate keys, so outputs can embed it without serialising the parsed
+ * object again, and the article's numbers and escapes pass through untouched.
+ */
+const char *nc_article_raw(const nc_article *a, size_t *len);
 
 #endif

@@ -106,7 +106,9 @@ char *nc_encode_result(const nc_model *m, const nc_article *a, const nc_result *
         json_object_set_new(root, "classified_at", json_string(ts));
     }
     /* Our scores are written with 6 significant digits; the article's own
-     * numbers must pass through untouched, so it is dumped on its own. */
+     * numbers must pass through untouched, so it is spliced in on its own:
+     * its text as received when the article has it (nc_article_raw), else
+     * the parsed object dumped. */
     char *s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
     json_decref(root);
     if (!s)
@@ -114,15 +116,20 @@ char *nc_encode_result(const nc_model *m, const nc_article *a, const nc_result *
     *len = strlen(s);
     if (opts->article_mode == NC_ARTICLE_NONE)
         return s;
-    json_t *art = article_value(a, opts);
-    char *as = art ? json_dumps(art, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) : NULL;
-    json_decref(art);
-    if (!as) {
-        free(s);
-        goto oom2;
+    size_t alen;
+    const char *raw = opts->article_mode == NC_ARTICLE_ALL ? nc_article_raw(a, &alen) : NULL;
+    char *as = NULL;
+    if (!raw) {
+        json_t *art = article_value(a, opts);
+        as = art ? json_dumps(art, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) : NULL;
+        json_decref(art);
+        if (!as) {
+            free(s);
+            goto oom2;
+        }
+        alen = strlen(as);
     }
     static const char key[] = ",\"article\":";
-    size_t alen = strlen(as);
     char *out = realloc(s, *len + sizeof(key) - 1 + alen + 1);
     if (!out) {
         free(s);
@@ -133,7 +140,7 @@ char *nc_encode_result(const nc_model *m, const nc_article *a, const nc_result *
     size_t n = *len - 1;
     memcpy(out + n, key, sizeof(key) - 1);
     n += sizeof(key) - 1;
-    memcpy(out + n, as, alen);
+    memcpy(out + n, raw ? raw : as, alen);
     n += alen;
     out[n++] = '}';
     out[n] = '\0';
