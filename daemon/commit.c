@@ -4,6 +4,7 @@
  */
 #include "commit.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,23 @@ nc_commit *nc_commit_at_least_once_new(nc_kafka_in *in, nc_log *log)
 #define EOS_TICK_FLUSH_MS 200
 /* Attempts of a retriable transactional call before giving up. */
 #define EOS_RETRIES 10
+/* Inputs remembered at once for refused outputs (commit.h, poison inputs).
+ * A transaction that fails on one input aborts at once, so only a batch of
+ * refused records brings several; when the table is full, further ones are
+ * not counted until entries go (they are committed, or dead-lettered and
+ * committed), so progress is only slower. */
+#define EOS_SUSPECTS_MAX 64
+
+/* An input whose output the broker refused for good (a per-message error). */
+struct suspect {
+    char topic[256]; /* Kafka topic names have at most 249 bytes */
+    int32_t partition;
+    int64_t offset;
+    int attempts;          /* aborted transactions it failed in */
+    unsigned long failed;  /* txn_seq of its last refusal */
+    unsigned long counted; /* txn_seq of the last abort counted */
+    char error[192];       /* "produce to TOPIC: broker error" */
+};
 
 struct eos {
     nc_commit base; /* first */
@@ -110,6 +128,11 @@ struct eos {
     rd_kafka_topic_partition_list_t *offsets;
     char abort_reason[256];
     unsigned long long n_commits, n_aborts;
+    unsigned long txn_seq; /* transactions begun (the open or last one) */
+    int max_attempts;      /* kafka.transaction.max_attempts */
+    struct suspect suspects[EOS_SUSPECTS_MAX];
+    size_t n_suspects;
+    int suspects_full_warned;
 };
 
 /* Error text of e plus its kind, for logs and err. */
@@ -141,6 +164,54 @@ static int eos_fatal(struct eos *x, char *err, size_t errlen)
         return 1;
     }
     return nc_kafka_in_fatal(x->in, err, errlen);
+}
+
+/* ---- poison inputs (commit.h) ---- */
+
+static struct suspect *suspect_find(struct eos *x, const char *topic, int32_t partition,
+                                    int64_t offset)
+{
+    for (size_t i = 0; i < x->n_suspects; i++) {
+        struct suspect *s = &x->suspects[i];
+        if (s->offset == offset && s->partition == partition && !strcmp(s->topic, topic))
+            return s;
+    }
+    return NULL;
+}
+
+static void suspect_drop(struct eos *x, size_t i)
+{
+    x->suspects[i] = x->suspects[--x->n_suspects];
+}
+
+/* Forgets the suspects of topic/partition below offset (INT64_MAX: all of
+ * them) whose attempts are below max (INT_MAX: any). */
+static void suspects_forget(struct eos *x, const char *topic, int32_t partition, int64_t below,
+                            int max)
+{
+    for (size_t i = x->n_suspects; i-- > 0;) {
+        const struct suspect *s = &x->suspects[i];
+        if (s->partition == partition && s->offset < below && s->attempts < max &&
+            !strcmp(s->topic, topic))
+            suspect_drop(x, i);
+    }
+}
+
+/* The transaction txn_seq was aborted: every input refused in it counts one
+ * attempt more (once, however many of its outputs were refused). */
+static void suspects_count_abort(struct eos *x)
+{
+    for (size_t i = 0; i < x->n_suspects; i++) {
+        struct suspect *s = &x->suspects[i];
+        if (s->failed != x->txn_seq || s->counted == x->txn_seq)
+            continue;
+        s->counted = x->txn_seq;
+        s->attempts++;
+        nc_log_info(x->log,
+                    "input topic=%s partition=%d offset=%lld refused in %d of %d transactions: %s",
+                    s->topic, (int)s->partition, (long long)s->offset, s->attempts, x->max_attempts,
+                    s->error);
+    }
 }
 
 static void eos_forget(struct eos *x)
@@ -178,6 +249,9 @@ static int eos_abort(struct eos *x, const char *reason, char *err, size_t errlen
                     "the last committed offsets",
                     reason, x->n_msgs);
     }
+    /* Also without an open transaction: a refusal reported after the abort
+     * (the abort serves the last delivery reports) belongs to it. */
+    suspects_count_abort(x);
     eos_forget(x);
     x->abort_needed = 0;
     x->rewind_pending = 1;
@@ -259,11 +333,29 @@ static int eos_commit(struct eos *x, int flush_ms, int may_wait, char *err, size
     x->n_commits++;
     nc_log_debug(x->log, "transaction committed inputs=%zu partitions=%d age_ms=%lld", x->n_msgs,
                  x->offsets->cnt, nc_now_ms() - x->opened_ms);
+    for (int i = 0; i < x->offsets->cnt; i++)
+        suspects_forget(x, x->offsets->elems[i].topic, x->offsets->elems[i].partition,
+                        x->offsets->elems[i].offset, INT_MAX);
     eos_forget(x);
     return 0;
 }
 
-static int eos_begin(nc_commit *c, char *err, size_t errlen)
+/* The input's dead letter goes into the transaction instead of its outputs
+ * when it was refused in max_attempts aborted transactions. */
+static int eos_verdict(struct eos *x, const rd_kafka_message_t *in, char *err, size_t errlen)
+{
+    const struct suspect *s;
+
+    if (!in || !in->rkt || x->n_suspects == 0)
+        return 0;
+    s = suspect_find(x, rd_kafka_topic_name(in->rkt), in->partition, in->offset);
+    if (!s || s->attempts < x->max_attempts)
+        return 0;
+    snprintf(err, errlen, "%s (%d transactions aborted on this input)", s->error, s->attempts);
+    return NC_COMMIT_DEADLETTER;
+}
+
+static int eos_begin(nc_commit *c, const rd_kafka_message_t *in, char *err, size_t errlen)
 {
     struct eos *x = (struct eos *)c;
     rd_kafka_error_t *e;
@@ -272,7 +364,7 @@ static int eos_begin(nc_commit *c, char *err, size_t errlen)
         return NC_COMMIT_SKIP;
     if (x->open) {
         x->n_msgs++;
-        return 0;
+        return eos_verdict(x, in, err, errlen);
     }
     e = rd_kafka_begin_transaction(x->prod);
     if (e) {
@@ -286,7 +378,8 @@ static int eos_begin(nc_commit *c, char *err, size_t errlen)
     x->open = 1;
     x->n_msgs = 1;
     x->opened_ms = nc_now_ms();
-    return 0;
+    x->txn_seq++;
+    return eos_verdict(x, in, err, errlen);
 }
 
 static int eos_advance(nc_commit *c, const char *topic, int32_t partition, int64_t next_offset,
@@ -301,20 +394,57 @@ static int eos_advance(nc_commit *c, const char *topic, int32_t partition, int64
     if (!tp)
         tp = rd_kafka_topic_partition_list_add(x->offsets, topic, partition);
     tp->offset = next_offset;
+    /* Every output of the inputs before next_offset went through: a refusal
+     * of one of them is no longer consecutive. Dead-lettered ones stay
+     * until committed (an abort meanwhile must not start them over). */
+    if (x->n_suspects > 0)
+        suspects_forget(x, topic, partition, next_offset, x->max_attempts);
     return 0;
 }
 
-static int eos_output_failed(nc_commit *c, rd_kafka_resp_err_t r)
+static int eos_output_failed(nc_commit *c, const rd_kafka_message_t *in, const char *topic,
+                             rd_kafka_resp_err_t r)
 {
     struct eos *x = (struct eos *)c;
 
     /* Inside a transaction a failed output fails the transaction as a whole
      * (librdkafka makes it abortable): abort at the next tick and redo. */
     if (!x->abort_needed)
-        snprintf(x->abort_reason, sizeof(x->abort_reason), "output failed: %s",
-                 rd_kafka_err2str(r));
+        snprintf(x->abort_reason, sizeof(x->abort_reason), "output to %s failed: %s",
+                 topic ? topic : "?", rd_kafka_err2str(r));
     x->abort_needed = 1;
+    /* Refused for good: the input would fail the same way when redone;
+     * remember it (commit.h, poison inputs). */
+    if (in && in->rkt && nc_kafka_err_is_per_message(r)) {
+        const char *itopic = rd_kafka_topic_name(in->rkt);
+        struct suspect *s = suspect_find(x, itopic, in->partition, in->offset);
+        if (!s && x->n_suspects < EOS_SUSPECTS_MAX && strlen(itopic) < sizeof(s->topic)) {
+            s = &x->suspects[x->n_suspects++];
+            memset(s, 0, sizeof(*s));
+            snprintf(s->topic, sizeof(s->topic), "%s", itopic);
+            s->partition = in->partition;
+            s->offset = in->offset;
+        } else if (!s && !x->suspects_full_warned) {
+            x->suspects_full_warned = 1;
+            nc_log_warn(x->log,
+                        "%d inputs with refused outputs are remembered already; input "
+                        "topic=%s partition=%d offset=%lld is counted once some are committed",
+                        EOS_SUSPECTS_MAX, itopic, (int)in->partition, (long long)in->offset);
+        }
+        if (s) {
+            s->failed = x->txn_seq;
+            snprintf(s->error, sizeof(s->error), "produce to %s: %s", topic ? topic : "?",
+                     rd_kafka_err2str(r));
+        }
+    }
     return 1;
+}
+
+/* Partitions going to another member: their suspects are its business. */
+static void eos_forget_parts(struct eos *x, const rd_kafka_topic_partition_list_t *parts)
+{
+    for (int i = 0; parts && i < parts->cnt && x->n_suspects > 0; i++)
+        suspects_forget(x, parts->elems[i].topic, parts->elems[i].partition, INT64_MAX, INT_MAX);
 }
 
 static int eos_checkpoint(nc_commit *c, enum nc_checkpoint_reason why,
@@ -324,7 +454,8 @@ static int eos_checkpoint(nc_commit *c, enum nc_checkpoint_reason why,
     struct eos *x = (struct eos *)c;
     int rc;
 
-    (void)parts; /* every partition's progress goes into the one transaction */
+    /* every partition's progress goes into the one transaction; parts
+     * only tells which suspects to forget */
     if (eos_fatal(x, err, errlen))
         return -1;
     switch (why) {
@@ -343,23 +474,27 @@ static int eos_checkpoint(nc_commit *c, enum nc_checkpoint_reason why,
         /* The partitions belong to someone else already: their outputs in
          * the open transaction must not be committed (the new owner
          * produces them again). Abort everything and redo the rest. */
-        if (x->open || x->abort_needed)
-            return eos_abort(x, "partitions lost", err, errlen);
-        return 0;
+        rc = x->open || x->abort_needed ? eos_abort(x, "partitions lost", err, errlen) : 0;
+        eos_forget_parts(x, parts);
+        return rc;
     case NC_CHECKPOINT_REVOKE:
     case NC_CHECKPOINT_SHUTDOWN:
         /* Commit what was done before the partitions go (the new owner
          * starts behind it), or abort and let the new owner (or the next
          * start) redo it. */
-        if (x->abort_needed)
-            return eos_abort(x, x->abort_reason, err, errlen);
-        if (!x->open)
-            return 0;
-        rc = eos_commit(x, timeout_ms > 0 ? timeout_ms : 1000, 0, err, errlen);
-        if (rc == 0)
-            nc_log_info(x->log, "transaction committed before %s",
-                        why == NC_CHECKPOINT_REVOKE ? "the revoke" : "shutdown");
-        return rc < 0 ? -1 : 0;
+        if (x->abort_needed) {
+            rc = eos_abort(x, x->abort_reason, err, errlen);
+        } else if (!x->open) {
+            rc = 0;
+        } else {
+            rc = eos_commit(x, timeout_ms > 0 ? timeout_ms : 1000, 0, err, errlen);
+            if (rc == 0)
+                nc_log_info(x->log, "transaction committed before %s",
+                            why == NC_CHECKPOINT_REVOKE ? "the revoke" : "shutdown");
+            rc = rc < 0 ? -1 : 0;
+        }
+        eos_forget_parts(x, parts);
+        return rc;
     }
     return 0;
 }
@@ -415,5 +550,7 @@ nc_commit *nc_commit_exactly_once_new(nc_kafka_in *in, nc_kafka_out *out, const 
     x->every_n = cfg->kafka.transaction.commit_every_messages;
     x->every_ms = cfg->kafka.transaction.commit_every_ms;
     x->shutdown_ms = cfg->limits.shutdown_timeout_ms;
+    x->max_attempts =
+        cfg->kafka.transaction.max_attempts > 0 ? cfg->kafka.transaction.max_attempts : 3;
     return &x->base;
 }

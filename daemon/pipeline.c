@@ -734,7 +734,10 @@ static int produce_deadletter(nc_pipeline *p, struct job *j, const char *reason,
     if (r) {
         j->pending--;
         j->failed = 1;
-        if (nc_commit_output_failed(p->commit, r) || stopped_while_full(p, r))
+        /* Refused for good (per message): fatal in both modes, exactly-once
+         * would only come back to it. */
+        if ((!nc_kafka_err_is_per_message(r) && nc_commit_output_failed(p->commit, m, dl, r)) ||
+            stopped_while_full(p, r))
             return -1;
         set_fatal(p,
                   "dead-letter produce failed topic=%s error=%s source=%s/%d/%" PRId64
@@ -759,14 +762,30 @@ static void produce_job(nc_pipeline *p, struct job *j)
     int begun;
 
     j->pending = 1; /* guard: no early "done" while records are produced */
-    begun = nc_commit_begin(p->commit, err, sizeof(err));
-    if (begun != 0) {
+    begun = nc_commit_begin(p->commit, m, err, sizeof(err));
+    if (begun == NC_COMMIT_DEADLETTER) {
+        /* Exactly-once: its outputs were refused for good in several
+         * transactions in a row (commit.h): dead-letter it in this one. */
+        if (!j->rt->deadletter) {
+            j->failed = 1;
+            set_fatal(p,
+                      "input %s/%d/%" PRId64 ": %s; outputs.deadletter is disabled: not "
+                      "committing past it",
+                      rd_kafka_topic_name(m->rkt), (int)m->partition, m->offset, err);
+            return;
+        }
+        nc_log_warn(p->log,
+                    "input topic=%s partition=%d offset=%" PRId64 " goes to the dead-letter "
+                    "topic %s: %s",
+                    rd_kafka_topic_name(m->rkt), (int)m->partition, m->offset, j->rt->deadletter,
+                    err);
+        produce_deadletter(p, j, "produce_failed", err);
+    } else if (begun != 0) {
         if (begun < 0)
             set_fatal(p, "%s", err);
         j->failed = 1; /* NC_COMMIT_SKIP: dropped by the coming rewind, redone */
         return;
-    }
-    if (j->kind == JOB_PASS) {
+    } else if (j->kind == JOB_PASS) {
         rd_kafka_resp_err_t r;
         j->pending++;
         r = nc_kafka_out_produce(p->out, j->rt->aggregate, m->key, m->key_len, m->payload, m->len,
@@ -774,7 +793,8 @@ static void produce_job(nc_pipeline *p, struct job *j)
         if (r) {
             j->pending--;
             j->failed = 1;
-            if (!nc_commit_output_failed(p->commit, r) && !stopped_while_full(p, r))
+            if (!nc_commit_output_failed(p->commit, m, j->rt->aggregate, r) &&
+                !stopped_while_full(p, r))
                 set_fatal(p, "produce to %s failed: %s", j->rt->aggregate, rd_kafka_err2str(r));
         } else {
             p->n_out++;
@@ -808,7 +828,8 @@ static void produce_job(nc_pipeline *p, struct job *j)
                          rd_kafka_err2str(r));
             } else {
                 j->failed = 1;
-                if (nc_commit_output_failed(p->commit, r) || stopped_while_full(p, r))
+                if (nc_commit_output_failed(p->commit, m, j->dests[i], r) ||
+                    stopped_while_full(p, r))
                     break;
                 set_fatal(p, "produce to %s failed: %s (input %s/%d/%" PRId64 ")", j->dests[i],
                           rd_kafka_err2str(r), rd_kafka_topic_name(m->rkt), (int)m->partition,
@@ -899,8 +920,13 @@ static void on_delivery(void *owner, void *opaque, rd_kafka_resp_err_t err,
         j->failed = 1;
         return;
     }
-    if (nc_commit_output_failed(p->commit, err)) {
-        /* Exactly-once: the transaction is aborted and the input redone. */
+    if (is_dl && nc_kafka_err_is_per_message(err)) {
+        /* A dead letter refused for good: stop (below) without committing
+         * past it; exactly-once aborts the transaction as well. */
+        nc_commit_output_failed(p->commit, j->msg, topic, err);
+    } else if (nc_commit_output_failed(p->commit, j->msg, topic, err)) {
+        /* Exactly-once: the transaction is aborted and the input redone
+         * (dead-lettered after repeated refusals, commit.h). */
         j->pending--;
         j->failed = 1;
         return;
