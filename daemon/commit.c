@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kafka_conf.h"
+#include "util.h"
 
 /* ---- at-least-once ---- */
 
@@ -129,7 +130,16 @@ struct eos {
     char abort_reason[256];
     unsigned long long n_commits, n_aborts;
     unsigned long txn_seq; /* transactions begun (the open or last one) */
-    int max_attempts;      /* kafka.transaction.max_attempts */
+    /* Commit timings (seconds) for the debug line of each commit and the
+     * summary at the end: what a transaction's life is spent on. */
+    struct {
+        double opened;   /* nc_now() at begin */
+        double flush;    /* this transaction's flushes so far */
+        int flush_tries; /* flushes that timed out (not yet) + 1 */
+        double sum_age, max_age, sum_flush, sum_send, sum_commit;
+        unsigned long long sum_inputs, flush_timeouts;
+    } t;
+    int max_attempts; /* kafka.transaction.max_attempts */
     struct suspect suspects[EOS_SUSPECTS_MAX];
     size_t n_suspects;
     int suspects_full_warned;
@@ -270,20 +280,25 @@ static int eos_commit(struct eos *x, int flush_ms, int may_wait, char *err, size
     rd_kafka_error_t *e;
     rd_kafka_resp_err_t r;
     char why[512];
+    double t0 = nc_now(), t1, t2;
 
     /* Delivery reports are served here: they run the pipeline's callbacks,
      * which call eos_advance (and eos_output_failed). */
     r = rd_kafka_flush(x->prod, flush_ms);
+    x->t.flush += nc_now() - t0;
+    x->t.flush_tries++;
     if (eos_fatal(x, err, errlen))
         return -1;
     if (x->abort_needed)
         return eos_abort(x, x->abort_reason, err, errlen) ? -1 : 2;
     if (r == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+        x->t.flush_timeouts++;
         if (may_wait)
             return 1;
         snprintf(why, sizeof(why), "outputs not acknowledged within %d ms", flush_ms);
         return eos_abort(x, why, err, errlen) ? -1 : 2;
     }
+    t1 = nc_now();
     if (x->offsets->cnt > 0) {
         rd_kafka_consumer_group_metadata_t *gm = rd_kafka_consumer_group_metadata(x->cons);
         for (int attempt = 1;; attempt++) {
@@ -311,6 +326,7 @@ static int eos_commit(struct eos *x, int flush_ms, int may_wait, char *err, size
             return eos_abort(x, why, err, errlen) ? -1 : 2;
         }
     }
+    t2 = nc_now();
     for (int attempt = 1;; attempt++) {
         /* -1: the remaining transaction time (resumable on timeout). */
         e = rd_kafka_commit_transaction(x->prod, -1);
@@ -331,8 +347,21 @@ static int eos_commit(struct eos *x, int flush_ms, int may_wait, char *err, size
         return eos_abort(x, why, err, errlen) ? -1 : 2;
     }
     x->n_commits++;
-    nc_log_debug(x->log, "transaction committed inputs=%zu partitions=%d age_ms=%lld", x->n_msgs,
-                 x->offsets->cnt, nc_now_ms() - x->opened_ms);
+    {
+        double now = nc_now(), age = now - x->t.opened;
+        x->t.sum_age += age;
+        if (age > x->t.max_age)
+            x->t.max_age = age;
+        x->t.sum_flush += x->t.flush;
+        x->t.sum_send += t2 - t1;
+        x->t.sum_commit += now - t2;
+        x->t.sum_inputs += x->n_msgs;
+        nc_log_debug(x->log,
+                     "transaction committed inputs=%zu partitions=%d age_ms=%.1f flush_ms=%.1f "
+                     "flushes=%d send_offsets_ms=%.1f commit_ms=%.1f",
+                     x->n_msgs, x->offsets->cnt, age * 1e3, x->t.flush * 1e3, x->t.flush_tries,
+                     (t2 - t1) * 1e3, (now - t2) * 1e3);
+    }
     for (int i = 0; i < x->offsets->cnt; i++)
         suspects_forget(x, x->offsets->elems[i].topic, x->offsets->elems[i].partition,
                         x->offsets->elems[i].offset, INT_MAX);
@@ -378,6 +407,9 @@ static int eos_begin(nc_commit *c, const rd_kafka_message_t *in, char *err, size
     x->open = 1;
     x->n_msgs = 1;
     x->opened_ms = nc_now_ms();
+    x->t.opened = nc_now();
+    x->t.flush = 0;
+    x->t.flush_tries = 0;
     x->txn_seq++;
     return eos_verdict(x, in, err, errlen);
 }
@@ -516,6 +548,15 @@ static void eos_destroy(nc_commit *c)
 {
     struct eos *x = (struct eos *)c;
     nc_log_info(x->log, "transactions committed=%llu aborted=%llu", x->n_commits, x->n_aborts);
+    if (x->n_commits > 0) {
+        double n = (double)x->n_commits;
+        nc_log_info(x->log,
+                    "per committed transaction: inputs=%.0f age_ms=%.1f (max %.1f) flush_ms=%.1f "
+                    "send_offsets_ms=%.1f commit_ms=%.1f; flush timeouts=%llu",
+                    (double)x->t.sum_inputs / n, x->t.sum_age * 1e3 / n, x->t.max_age * 1e3,
+                    x->t.sum_flush * 1e3 / n, x->t.sum_send * 1e3 / n, x->t.sum_commit * 1e3 / n,
+                    x->t.flush_timeouts);
+    }
     rd_kafka_topic_partition_list_destroy(x->offsets);
     free(x);
 }
