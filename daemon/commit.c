@@ -54,8 +54,9 @@ static int alo_checkpoint(nc_commit *c, enum nc_checkpoint_reason why,
         /* enable.auto.commit does the periodic part; a consumer that died
          * of a fatal error commits nothing more: stop (a restart resumes) */
         return nc_kafka_in_fatal(a->in, err, errlen) ? -1 : 0;
-    if (why == NC_CHECKPOINT_LOST)
-        return 0; /* too late to commit; the new owner redoes the rest */
+    if (why == NC_CHECKPOINT_LOST || why == NC_CHECKPOINT_DUE)
+        return 0; /* too late to commit; the new owner redoes the rest.
+                   * DUE: begin never says NC_COMMIT_WAIT here */
     return nc_kafka_in_commit(a->in, timeout_ms, err, errlen);
 }
 
@@ -369,6 +370,12 @@ static int eos_commit(struct eos *x, int flush_ms, int may_wait, char *err, size
     return 0;
 }
 
+/* The open transaction has its inputs or its age: commit it. */
+static int eos_due(const struct eos *x)
+{
+    return x->n_msgs >= x->every_n || nc_now_ms() - x->opened_ms >= x->every_ms;
+}
+
 /* The input's dead letter goes into the transaction instead of its outputs
  * when it was refused in max_attempts aborted transactions. */
 static int eos_verdict(struct eos *x, const rd_kafka_message_t *in, char *err, size_t errlen)
@@ -392,6 +399,8 @@ static int eos_begin(nc_commit *c, const rd_kafka_message_t *in, char *err, size
     if (x->abort_needed || x->rewind_pending)
         return NC_COMMIT_SKIP;
     if (x->open) {
+        if (eos_due(x))
+            return NC_COMMIT_WAIT;
         x->n_msgs++;
         return eos_verdict(x, in, err, errlen);
     }
@@ -496,9 +505,20 @@ static int eos_checkpoint(nc_commit *c, enum nc_checkpoint_reason why,
             return -1;
         if (x->rewind_pending)
             return NC_COMMIT_REWIND;
-        if (!x->open || (x->n_msgs < x->every_n && nc_now_ms() - x->opened_ms < x->every_ms))
+        if (!x->open || !eos_due(x))
             return 0;
         rc = eos_commit(x, EOS_TICK_FLUSH_MS, 1, err, errlen);
+        if (rc < 0)
+            return -1;
+        return rc == 2 ? NC_COMMIT_REWIND : 0;
+    case NC_CHECKPOINT_DUE:
+        if (x->abort_needed && eos_abort(x, x->abort_reason, err, errlen) != 0)
+            return -1;
+        if (x->rewind_pending)
+            return NC_COMMIT_REWIND;
+        if (!x->open)
+            return 0;
+        rc = eos_commit(x, timeout_ms > 0 ? timeout_ms : 1000, 0, err, errlen);
         if (rc < 0)
             return -1;
         return rc == 2 ? NC_COMMIT_REWIND : 0;

@@ -6,14 +6,17 @@
  *
  *   begin       before the first output of an input message is produced
  *               (exactly-once: begin a transaction if none is open); may
- *               answer that the input goes to the dead-letter topic instead
- *               of being produced (exactly-once: see poison inputs below);
+ *               answer that the open transaction is due and takes no more
+ *               input (checkpoint first), or that the input goes to the
+ *               dead-letter topic instead of being produced (exactly-once:
+ *               see poison inputs below);
  *   advance     an input partition's contiguous watermark moved: every output
  *               of every message before next_offset is acknowledged
  *               (at-least-once: rd_kafka_offsets_store(next_offset));
  *   checkpoint  make progress durable: periodic tick (every loop iteration;
- *               the strategy decides whether anything is due), before
- *               partitions are revoked, when they were lost, at shutdown;
+ *               the strategy decides whether anything is due), when begin
+ *               said the transaction is due, before partitions are
+ *               revoked, when they were lost, at shutdown;
  *   output_failed  a produce call or a delivery of an input's output
  *               failed;
  *   rewind      after the pipeline dropped every job in flight: move the
@@ -29,7 +32,11 @@
  * kafka.instance_id). A transaction opens with the first output produced
  * after the last commit and holds the outputs of consecutive input messages;
  * it is committed when it has kafka.transaction.commit_every_messages inputs
- * or is commit_every_ms old, before a revoke completes, and at shutdown: the
+ * or is commit_every_ms old, before a revoke completes, and at shutdown. A
+ * due transaction takes no more input (begin answers NC_COMMIT_WAIT until it
+ * is committed): otherwise, under load, the pipeline would go on producing
+ * into it while the commit waits for its outputs, and every transaction
+ * would grow to what the producer has queued. Committing: the
  * producer is flushed (every output of the transaction acknowledged, so the
  * watermarks cover exactly the inputs whose outputs are in it), the
  * watermarks go into the transaction (send_offsets_to_transaction with the
@@ -77,6 +84,9 @@ enum nc_checkpoint_reason {
     NC_CHECKPOINT_REVOKE,   /* parts are about to be taken away */
     NC_CHECKPOINT_SHUTDOWN, /* the pipeline stops */
     NC_CHECKPOINT_LOST,     /* parts already belong to someone else */
+    NC_CHECKPOINT_DUE,      /* begin said NC_COMMIT_WAIT and the caller cannot
+                             * come back later: commit now, waiting up to
+                             * timeout_ms for the outputs (else abort) */
 };
 
 /* begin: produce nothing for this input (a rewind is pending). */
@@ -87,6 +97,10 @@ enum nc_checkpoint_reason {
 /* begin: produce no outputs for this input but its dead letter (reason
  * produce_failed, the detail in err); the transaction is open. */
 #define NC_COMMIT_DEADLETTER 3
+/* begin: nothing was done; the open transaction is due. Call checkpoint
+ * (NC_CHECKPOINT_TICK: one bounded attempt, or NC_CHECKPOINT_DUE), then
+ * begin again. */
+#define NC_COMMIT_WAIT 4
 
 typedef struct nc_commit nc_commit;
 
@@ -121,7 +135,7 @@ static inline const char *nc_commit_name(const nc_commit *c)
 {
     return c->ops->name;
 }
-/* Before producing input message in: 0, NC_COMMIT_SKIP,
+/* Before producing input message in: 0, NC_COMMIT_SKIP, NC_COMMIT_WAIT,
  * NC_COMMIT_DEADLETTER with the detail in err, or -1 with err (fatal). */
 static inline int nc_commit_begin(nc_commit *c, const rd_kafka_message_t *in, char *err,
                                   size_t errlen)
@@ -133,7 +147,7 @@ static inline int nc_commit_advance(nc_commit *c, const char *topic, int32_t par
 {
     return c->ops->advance(c, topic, partition, next_offset, err, errlen);
 }
-/* 0, NC_COMMIT_REWIND (TICK only), or -1 with err: TICK, LOST: fatal;
+/* 0, NC_COMMIT_REWIND (TICK, DUE), or -1 with err: TICK, DUE, LOST: fatal;
  * REVOKE, SHUTDOWN: progress not committed (a warning; nothing unfinished
  * was committed either). */
 static inline int nc_commit_checkpoint(nc_commit *c, enum nc_checkpoint_reason why,

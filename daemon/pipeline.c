@@ -755,14 +755,13 @@ static int produce_deadletter(nc_pipeline *p, struct job *j, const char *reason,
     return 0;
 }
 
-static void produce_job(nc_pipeline *p, struct job *j)
+/* Produces j's records; begun is nc_commit_begin's answer for it (err its
+ * message). */
+static void produce_job(nc_pipeline *p, struct job *j, int begun, const char *err)
 {
     const rd_kafka_message_t *m = j->msg;
-    char err[512];
-    int begun;
 
     j->pending = 1; /* guard: no early "done" while records are produced */
-    begun = nc_commit_begin(p->commit, m, err, sizeof(err));
     if (begun == NC_COMMIT_DEADLETTER) {
         /* Exactly-once: its outputs were refused for good in several
          * transactions in a row (commit.h): dead-letter it in this one. */
@@ -852,12 +851,35 @@ static void produce_job(nc_pipeline *p, struct job *j)
     job_finish_check(p, j);
 }
 
-/* Produces finished jobs from the FIFO head. wait: block until every job in
- * the FIFO is classified and produced. */
-static void produce_ready(nc_pipeline *p, int wait)
+enum produce_mode {
+    PRODUCE_READY, /* the classified jobs at the FIFO head */
+    PRODUCE_BLOCK, /* every job, waiting for the workers (the main loop) */
+    PRODUCE_ALL,   /* every job, committing when due however long it takes
+                    * (revoke, shutdown, reload: nothing may stay behind) */
+};
+
+/* Exactly-once, PRODUCE_ALL: begin answered NC_COMMIT_WAIT, the open
+ * transaction is due and takes no more input: commit it now, waiting for its
+ * outputs (up to limits.shutdown_timeout_ms, then it is aborted). An abort
+ * is not rewound here (this may run inside a rebalance callback): begin
+ * answers NC_COMMIT_SKIP until the main loop's tick rewinds. */
+static void commit_due(nc_pipeline *p)
 {
+    char err[512];
+    if (nc_commit_checkpoint(p->commit, NC_CHECKPOINT_DUE, NULL,
+                             p->cfg->limits.shutdown_timeout_ms, err, sizeof(err)) < 0)
+        set_fatal(p, "%s", err);
+}
+
+/* Produces finished jobs from the FIFO head (see enum produce_mode). */
+static void produce_ready(nc_pipeline *p, enum produce_mode mode)
+{
+    int wait = mode != PRODUCE_READY, committed = 0;
+
     while (p->fifo_head) {
         struct job *j = p->fifo_head;
+        char err[512] = "";
+        int begun = 0;
         if (p->use_pool) {
             int ready;
             pthread_mutex_lock(&p->pool.mu);
@@ -871,6 +893,20 @@ static void produce_ready(nc_pipeline *p, int wait)
             if (!ready)
                 return;
         }
+        if (!p->fatal) {
+            begun = nc_commit_begin(p->commit, j->msg, err, sizeof(err));
+            if (begun == NC_COMMIT_WAIT) {
+                /* Stop here: the main loop's next tick commits it (this
+                 * call must not block on it, nor put more into it). Only
+                 * PRODUCE_ALL cannot come back later. */
+                if (mode != PRODUCE_ALL || committed)
+                    return;
+                committed = 1;
+                commit_due(p);
+                continue;
+            }
+            committed = 0;
+        }
         p->fifo_head = j->fifo_next;
         p->fifo_len--;
         if (!p->fifo_head)
@@ -878,7 +914,7 @@ static void produce_ready(nc_pipeline *p, int wait)
         if (p->fatal)
             j->failed = 1; /* stopping: produce nothing more */
         else
-            produce_job(p, j);
+            produce_job(p, j, begun, err);
     }
 }
 
@@ -1060,7 +1096,7 @@ static void on_revoking(void *owner, const rd_kafka_topic_partition_list_t *part
     nc_metrics_rebalance(lost ? "lost" : "revoked", parts->cnt);
     if (!lost) {
         long long deadline = nc_now_ms() + p->cfg->limits.shutdown_timeout_ms;
-        produce_ready(p, 1);
+        produce_ready(p, PRODUCE_ALL);
         while (!p->fatal && parts_busy(p, parts) && nc_now_ms() < deadline)
             serve_deliveries(p, 50);
         if (parts_busy(p, parts))
@@ -1338,7 +1374,7 @@ static int drain(nc_pipeline *p)
     int rc = 0, left;
 
     p->shutting_down = 1;
-    produce_ready(p, 1);
+    produce_ready(p, PRODUCE_ALL);
     while (!p->fatal && nc_kafka_out_pending(p->out) > 0 && nc_now_ms() < deadline)
         serve_deliveries(p, 50);
     serve_deliveries(p, 0);
@@ -1392,7 +1428,7 @@ int nc_pipeline_run(nc_pipeline *p, char *err, size_t errlen)
             unsigned long before = p->rt->id; /* a new snapshot id: reloaded */
             *p->o.reload = 0;
             nc_notify_reloading();
-            produce_ready(p, 1);
+            produce_ready(p, PRODUCE_ALL);
             do_reload(p);
             nc_metrics_reload(p->rt->id != before);
             if (p->rt->id != before && p->rt->model)
@@ -1405,7 +1441,7 @@ int nc_pipeline_run(nc_pipeline *p, char *err, size_t errlen)
          * produce what was classified and serve delivery reports (above)
          * until there is room. */
         if (busy && !(p->over_since && nc_now_ms() - p->over_since >= STALL_PAUSE_MS)) {
-            produce_ready(p, 1);
+            produce_ready(p, PRODUCE_BLOCK);
             continue;
         }
         while (n < BATCH_MAX && !*p->o.stop && !p->fatal) {
@@ -1426,7 +1462,9 @@ int nc_pipeline_run(nc_pipeline *p, char *err, size_t errlen)
         /* With workers, produce what is classified and go on consuming while
          * they work on the rest; block only when there was nothing new to
          * consume (no busy loop) or the FIFO is long. */
-        produce_ready(p, !p->use_pool || n == 0 || p->fifo_len >= (size_t)4 * BATCH_MAX);
+        produce_ready(p, !p->use_pool || n == 0 || p->fifo_len >= (size_t)4 * BATCH_MAX
+                             ? PRODUCE_BLOCK
+                             : PRODUCE_READY);
         if (nc_now_ms() - p->last_stats >= STATS_EVERY_MS) {
             p->last_stats = nc_now_ms();
             log_stats(p, "progress");
