@@ -4,11 +4,13 @@
  */
 #include "commit.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kafka_conf.h"
+#include "util.h"
 
 /* ---- at-least-once ---- */
 
@@ -52,8 +54,9 @@ static int alo_checkpoint(nc_commit *c, enum nc_checkpoint_reason why,
         /* enable.auto.commit does the periodic part; a consumer that died
          * of a fatal error commits nothing more: stop (a restart resumes) */
         return nc_kafka_in_fatal(a->in, err, errlen) ? -1 : 0;
-    if (why == NC_CHECKPOINT_LOST)
-        return 0; /* too late to commit; the new owner redoes the rest */
+    if (why == NC_CHECKPOINT_LOST || why == NC_CHECKPOINT_DUE)
+        return 0; /* too late to commit; the new owner redoes the rest.
+                   * DUE: begin never says NC_COMMIT_WAIT here */
     return nc_kafka_in_commit(a->in, timeout_ms, err, errlen);
 }
 
@@ -90,6 +93,23 @@ nc_commit *nc_commit_at_least_once_new(nc_kafka_in *in, nc_log *log)
 #define EOS_TICK_FLUSH_MS 200
 /* Attempts of a retriable transactional call before giving up. */
 #define EOS_RETRIES 10
+/* Inputs remembered at once for refused outputs (commit.h, poison inputs).
+ * A transaction that fails on one input aborts at once, so only a batch of
+ * refused records brings several; when the table is full, further ones are
+ * not counted until entries go (they are committed, or dead-lettered and
+ * committed), so progress is only slower. */
+#define EOS_SUSPECTS_MAX 64
+
+/* An input whose output the broker refused for good (a per-message error). */
+struct suspect {
+    char topic[256]; /* Kafka topic names have at most 249 bytes */
+    int32_t partition;
+    int64_t offset;
+    int attempts;          /* aborted transactions it failed in */
+    unsigned long failed;  /* txn_seq of its last refusal */
+    unsigned long counted; /* txn_seq of the last abort counted */
+    char error[192];       /* "produce to TOPIC: broker error" */
+};
 
 struct eos {
     nc_commit base; /* first */
@@ -110,6 +130,20 @@ struct eos {
     rd_kafka_topic_partition_list_t *offsets;
     char abort_reason[256];
     unsigned long long n_commits, n_aborts;
+    unsigned long txn_seq; /* transactions begun (the open or last one) */
+    /* Commit timings (seconds) for the debug line of each commit and the
+     * summary at the end: what a transaction's life is spent on. */
+    struct {
+        double opened;   /* nc_now() at begin */
+        double flush;    /* this transaction's flushes so far */
+        int flush_tries; /* flushes that timed out (not yet) + 1 */
+        double sum_age, max_age, sum_flush, sum_send, sum_commit;
+        unsigned long long sum_inputs, flush_timeouts;
+    } t;
+    int max_attempts; /* kafka.transaction.max_attempts */
+    struct suspect suspects[EOS_SUSPECTS_MAX];
+    size_t n_suspects;
+    int suspects_full_warned;
 };
 
 /* Error text of e plus its kind, for logs and err. */
@@ -141,6 +175,54 @@ static int eos_fatal(struct eos *x, char *err, size_t errlen)
         return 1;
     }
     return nc_kafka_in_fatal(x->in, err, errlen);
+}
+
+/* ---- poison inputs (commit.h) ---- */
+
+static struct suspect *suspect_find(struct eos *x, const char *topic, int32_t partition,
+                                    int64_t offset)
+{
+    for (size_t i = 0; i < x->n_suspects; i++) {
+        struct suspect *s = &x->suspects[i];
+        if (s->offset == offset && s->partition == partition && !strcmp(s->topic, topic))
+            return s;
+    }
+    return NULL;
+}
+
+static void suspect_drop(struct eos *x, size_t i)
+{
+    x->suspects[i] = x->suspects[--x->n_suspects];
+}
+
+/* Forgets the suspects of topic/partition below offset (INT64_MAX: all of
+ * them) whose attempts are below max (INT_MAX: any). */
+static void suspects_forget(struct eos *x, const char *topic, int32_t partition, int64_t below,
+                            int max)
+{
+    for (size_t i = x->n_suspects; i-- > 0;) {
+        const struct suspect *s = &x->suspects[i];
+        if (s->partition == partition && s->offset < below && s->attempts < max &&
+            !strcmp(s->topic, topic))
+            suspect_drop(x, i);
+    }
+}
+
+/* The transaction txn_seq was aborted: every input refused in it counts one
+ * attempt more (once, however many of its outputs were refused). */
+static void suspects_count_abort(struct eos *x)
+{
+    for (size_t i = 0; i < x->n_suspects; i++) {
+        struct suspect *s = &x->suspects[i];
+        if (s->failed != x->txn_seq || s->counted == x->txn_seq)
+            continue;
+        s->counted = x->txn_seq;
+        s->attempts++;
+        nc_log_info(x->log,
+                    "input topic=%s partition=%d offset=%lld refused in %d of %d transactions: %s",
+                    s->topic, (int)s->partition, (long long)s->offset, s->attempts, x->max_attempts,
+                    s->error);
+    }
 }
 
 static void eos_forget(struct eos *x)
@@ -178,6 +260,9 @@ static int eos_abort(struct eos *x, const char *reason, char *err, size_t errlen
                     "the last committed offsets",
                     reason, x->n_msgs);
     }
+    /* Also without an open transaction: a refusal reported after the abort
+     * (the abort serves the last delivery reports) belongs to it. */
+    suspects_count_abort(x);
     eos_forget(x);
     x->abort_needed = 0;
     x->rewind_pending = 1;
@@ -196,20 +281,25 @@ static int eos_commit(struct eos *x, int flush_ms, int may_wait, char *err, size
     rd_kafka_error_t *e;
     rd_kafka_resp_err_t r;
     char why[512];
+    double t0 = nc_now(), t1, t2;
 
     /* Delivery reports are served here: they run the pipeline's callbacks,
      * which call eos_advance (and eos_output_failed). */
     r = rd_kafka_flush(x->prod, flush_ms);
+    x->t.flush += nc_now() - t0;
+    x->t.flush_tries++;
     if (eos_fatal(x, err, errlen))
         return -1;
     if (x->abort_needed)
         return eos_abort(x, x->abort_reason, err, errlen) ? -1 : 2;
     if (r == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+        x->t.flush_timeouts++;
         if (may_wait)
             return 1;
         snprintf(why, sizeof(why), "outputs not acknowledged within %d ms", flush_ms);
         return eos_abort(x, why, err, errlen) ? -1 : 2;
     }
+    t1 = nc_now();
     if (x->offsets->cnt > 0) {
         rd_kafka_consumer_group_metadata_t *gm = rd_kafka_consumer_group_metadata(x->cons);
         for (int attempt = 1;; attempt++) {
@@ -237,6 +327,7 @@ static int eos_commit(struct eos *x, int flush_ms, int may_wait, char *err, size
             return eos_abort(x, why, err, errlen) ? -1 : 2;
         }
     }
+    t2 = nc_now();
     for (int attempt = 1;; attempt++) {
         /* -1: the remaining transaction time (resumable on timeout). */
         e = rd_kafka_commit_transaction(x->prod, -1);
@@ -257,13 +348,50 @@ static int eos_commit(struct eos *x, int flush_ms, int may_wait, char *err, size
         return eos_abort(x, why, err, errlen) ? -1 : 2;
     }
     x->n_commits++;
-    nc_log_debug(x->log, "transaction committed inputs=%zu partitions=%d age_ms=%lld", x->n_msgs,
-                 x->offsets->cnt, nc_now_ms() - x->opened_ms);
+    {
+        double now = nc_now(), age = now - x->t.opened;
+        x->t.sum_age += age;
+        if (age > x->t.max_age)
+            x->t.max_age = age;
+        x->t.sum_flush += x->t.flush;
+        x->t.sum_send += t2 - t1;
+        x->t.sum_commit += now - t2;
+        x->t.sum_inputs += x->n_msgs;
+        nc_log_debug(x->log,
+                     "transaction committed inputs=%zu partitions=%d age_ms=%.1f flush_ms=%.1f "
+                     "flushes=%d send_offsets_ms=%.1f commit_ms=%.1f",
+                     x->n_msgs, x->offsets->cnt, age * 1e3, x->t.flush * 1e3, x->t.flush_tries,
+                     (t2 - t1) * 1e3, (now - t2) * 1e3);
+    }
+    for (int i = 0; i < x->offsets->cnt; i++)
+        suspects_forget(x, x->offsets->elems[i].topic, x->offsets->elems[i].partition,
+                        x->offsets->elems[i].offset, INT_MAX);
     eos_forget(x);
     return 0;
 }
 
-static int eos_begin(nc_commit *c, char *err, size_t errlen)
+/* The open transaction has its inputs or its age: commit it. */
+static int eos_due(const struct eos *x)
+{
+    return x->n_msgs >= x->every_n || nc_now_ms() - x->opened_ms >= x->every_ms;
+}
+
+/* The input's dead letter goes into the transaction instead of its outputs
+ * when it was refused in max_attempts aborted transactions. */
+static int eos_verdict(struct eos *x, const rd_kafka_message_t *in, char *err, size_t errlen)
+{
+    const struct suspect *s;
+
+    if (!in || !in->rkt || x->n_suspects == 0)
+        return 0;
+    s = suspect_find(x, rd_kafka_topic_name(in->rkt), in->partition, in->offset);
+    if (!s || s->attempts < x->max_attempts)
+        return 0;
+    snprintf(err, errlen, "%s (%d transactions aborted on this input)", s->error, s->attempts);
+    return NC_COMMIT_DEADLETTER;
+}
+
+static int eos_begin(nc_commit *c, const rd_kafka_message_t *in, char *err, size_t errlen)
 {
     struct eos *x = (struct eos *)c;
     rd_kafka_error_t *e;
@@ -271,8 +399,10 @@ static int eos_begin(nc_commit *c, char *err, size_t errlen)
     if (x->abort_needed || x->rewind_pending)
         return NC_COMMIT_SKIP;
     if (x->open) {
+        if (eos_due(x))
+            return NC_COMMIT_WAIT;
         x->n_msgs++;
-        return 0;
+        return eos_verdict(x, in, err, errlen);
     }
     e = rd_kafka_begin_transaction(x->prod);
     if (e) {
@@ -286,7 +416,11 @@ static int eos_begin(nc_commit *c, char *err, size_t errlen)
     x->open = 1;
     x->n_msgs = 1;
     x->opened_ms = nc_now_ms();
-    return 0;
+    x->t.opened = nc_now();
+    x->t.flush = 0;
+    x->t.flush_tries = 0;
+    x->txn_seq++;
+    return eos_verdict(x, in, err, errlen);
 }
 
 static int eos_advance(nc_commit *c, const char *topic, int32_t partition, int64_t next_offset,
@@ -301,20 +435,57 @@ static int eos_advance(nc_commit *c, const char *topic, int32_t partition, int64
     if (!tp)
         tp = rd_kafka_topic_partition_list_add(x->offsets, topic, partition);
     tp->offset = next_offset;
+    /* Every output of the inputs before next_offset went through: a refusal
+     * of one of them is no longer consecutive. Dead-lettered ones stay
+     * until committed (an abort meanwhile must not start them over). */
+    if (x->n_suspects > 0)
+        suspects_forget(x, topic, partition, next_offset, x->max_attempts);
     return 0;
 }
 
-static int eos_output_failed(nc_commit *c, rd_kafka_resp_err_t r)
+static int eos_output_failed(nc_commit *c, const rd_kafka_message_t *in, const char *topic,
+                             rd_kafka_resp_err_t r)
 {
     struct eos *x = (struct eos *)c;
 
     /* Inside a transaction a failed output fails the transaction as a whole
      * (librdkafka makes it abortable): abort at the next tick and redo. */
     if (!x->abort_needed)
-        snprintf(x->abort_reason, sizeof(x->abort_reason), "output failed: %s",
-                 rd_kafka_err2str(r));
+        snprintf(x->abort_reason, sizeof(x->abort_reason), "output to %s failed: %s",
+                 topic ? topic : "?", rd_kafka_err2str(r));
     x->abort_needed = 1;
+    /* Refused for good: the input would fail the same way when redone;
+     * remember it (commit.h, poison inputs). */
+    if (in && in->rkt && nc_kafka_err_is_per_message(r)) {
+        const char *itopic = rd_kafka_topic_name(in->rkt);
+        struct suspect *s = suspect_find(x, itopic, in->partition, in->offset);
+        if (!s && x->n_suspects < EOS_SUSPECTS_MAX && strlen(itopic) < sizeof(s->topic)) {
+            s = &x->suspects[x->n_suspects++];
+            memset(s, 0, sizeof(*s));
+            snprintf(s->topic, sizeof(s->topic), "%s", itopic);
+            s->partition = in->partition;
+            s->offset = in->offset;
+        } else if (!s && !x->suspects_full_warned) {
+            x->suspects_full_warned = 1;
+            nc_log_warn(x->log,
+                        "%d inputs with refused outputs are remembered already; input "
+                        "topic=%s partition=%d offset=%lld is counted once some are committed",
+                        EOS_SUSPECTS_MAX, itopic, (int)in->partition, (long long)in->offset);
+        }
+        if (s) {
+            s->failed = x->txn_seq;
+            snprintf(s->error, sizeof(s->error), "produce to %s: %s", topic ? topic : "?",
+                     rd_kafka_err2str(r));
+        }
+    }
     return 1;
+}
+
+/* Partitions going to another member: their suspects are its business. */
+static void eos_forget_parts(struct eos *x, const rd_kafka_topic_partition_list_t *parts)
+{
+    for (int i = 0; parts && i < parts->cnt && x->n_suspects > 0; i++)
+        suspects_forget(x, parts->elems[i].topic, parts->elems[i].partition, INT64_MAX, INT_MAX);
 }
 
 static int eos_checkpoint(nc_commit *c, enum nc_checkpoint_reason why,
@@ -324,7 +495,8 @@ static int eos_checkpoint(nc_commit *c, enum nc_checkpoint_reason why,
     struct eos *x = (struct eos *)c;
     int rc;
 
-    (void)parts; /* every partition's progress goes into the one transaction */
+    /* every partition's progress goes into the one transaction; parts
+     * only tells which suspects to forget */
     if (eos_fatal(x, err, errlen))
         return -1;
     switch (why) {
@@ -333,9 +505,20 @@ static int eos_checkpoint(nc_commit *c, enum nc_checkpoint_reason why,
             return -1;
         if (x->rewind_pending)
             return NC_COMMIT_REWIND;
-        if (!x->open || (x->n_msgs < x->every_n && nc_now_ms() - x->opened_ms < x->every_ms))
+        if (!x->open || !eos_due(x))
             return 0;
         rc = eos_commit(x, EOS_TICK_FLUSH_MS, 1, err, errlen);
+        if (rc < 0)
+            return -1;
+        return rc == 2 ? NC_COMMIT_REWIND : 0;
+    case NC_CHECKPOINT_DUE:
+        if (x->abort_needed && eos_abort(x, x->abort_reason, err, errlen) != 0)
+            return -1;
+        if (x->rewind_pending)
+            return NC_COMMIT_REWIND;
+        if (!x->open)
+            return 0;
+        rc = eos_commit(x, timeout_ms > 0 ? timeout_ms : 1000, 0, err, errlen);
         if (rc < 0)
             return -1;
         return rc == 2 ? NC_COMMIT_REWIND : 0;
@@ -343,23 +526,27 @@ static int eos_checkpoint(nc_commit *c, enum nc_checkpoint_reason why,
         /* The partitions belong to someone else already: their outputs in
          * the open transaction must not be committed (the new owner
          * produces them again). Abort everything and redo the rest. */
-        if (x->open || x->abort_needed)
-            return eos_abort(x, "partitions lost", err, errlen);
-        return 0;
+        rc = x->open || x->abort_needed ? eos_abort(x, "partitions lost", err, errlen) : 0;
+        eos_forget_parts(x, parts);
+        return rc;
     case NC_CHECKPOINT_REVOKE:
     case NC_CHECKPOINT_SHUTDOWN:
         /* Commit what was done before the partitions go (the new owner
          * starts behind it), or abort and let the new owner (or the next
          * start) redo it. */
-        if (x->abort_needed)
-            return eos_abort(x, x->abort_reason, err, errlen);
-        if (!x->open)
-            return 0;
-        rc = eos_commit(x, timeout_ms > 0 ? timeout_ms : 1000, 0, err, errlen);
-        if (rc == 0)
-            nc_log_info(x->log, "transaction committed before %s",
-                        why == NC_CHECKPOINT_REVOKE ? "the revoke" : "shutdown");
-        return rc < 0 ? -1 : 0;
+        if (x->abort_needed) {
+            rc = eos_abort(x, x->abort_reason, err, errlen);
+        } else if (!x->open) {
+            rc = 0;
+        } else {
+            rc = eos_commit(x, timeout_ms > 0 ? timeout_ms : 1000, 0, err, errlen);
+            if (rc == 0)
+                nc_log_info(x->log, "transaction committed before %s",
+                            why == NC_CHECKPOINT_REVOKE ? "the revoke" : "shutdown");
+            rc = rc < 0 ? -1 : 0;
+        }
+        eos_forget_parts(x, parts);
+        return rc;
     }
     return 0;
 }
@@ -381,6 +568,15 @@ static void eos_destroy(nc_commit *c)
 {
     struct eos *x = (struct eos *)c;
     nc_log_info(x->log, "transactions committed=%llu aborted=%llu", x->n_commits, x->n_aborts);
+    if (x->n_commits > 0) {
+        double n = (double)x->n_commits;
+        nc_log_info(x->log,
+                    "per committed transaction: inputs=%.0f age_ms=%.1f (max %.1f) flush_ms=%.1f "
+                    "send_offsets_ms=%.1f commit_ms=%.1f; flush timeouts=%llu",
+                    (double)x->t.sum_inputs / n, x->t.sum_age * 1e3 / n, x->t.max_age * 1e3,
+                    x->t.sum_flush * 1e3 / n, x->t.sum_send * 1e3 / n, x->t.sum_commit * 1e3 / n,
+                    x->t.flush_timeouts);
+    }
     rd_kafka_topic_partition_list_destroy(x->offsets);
     free(x);
 }
@@ -415,5 +611,7 @@ nc_commit *nc_commit_exactly_once_new(nc_kafka_in *in, nc_kafka_out *out, const 
     x->every_n = cfg->kafka.transaction.commit_every_messages;
     x->every_ms = cfg->kafka.transaction.commit_every_ms;
     x->shutdown_ms = cfg->limits.shutdown_timeout_ms;
+    x->max_attempts =
+        cfg->kafka.transaction.max_attempts > 0 ? cfg->kafka.transaction.max_attempts : 3;
     return &x->base;
 }

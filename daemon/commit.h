@@ -5,14 +5,20 @@
  * implementation:
  *
  *   begin       before the first output of an input message is produced
- *               (exactly-once: begin a transaction if none is open);
+ *               (exactly-once: begin a transaction if none is open); may
+ *               answer that the open transaction is due and takes no more
+ *               input (checkpoint first), or that the input goes to the
+ *               dead-letter topic instead of being produced (exactly-once:
+ *               see poison inputs below);
  *   advance     an input partition's contiguous watermark moved: every output
  *               of every message before next_offset is acknowledged
  *               (at-least-once: rd_kafka_offsets_store(next_offset));
  *   checkpoint  make progress durable: periodic tick (every loop iteration;
- *               the strategy decides whether anything is due), before
- *               partitions are revoked, when they were lost, at shutdown;
- *   output_failed  a produce call or a delivery of an output failed;
+ *               the strategy decides whether anything is due), when begin
+ *               said the transaction is due, before partitions are
+ *               revoked, when they were lost, at shutdown;
+ *   output_failed  a produce call or a delivery of an input's output
+ *               failed;
  *   rewind      after the pipeline dropped every job in flight: move the
  *               consumer back to the last committed offsets.
  *
@@ -26,7 +32,11 @@
  * kafka.instance_id). A transaction opens with the first output produced
  * after the last commit and holds the outputs of consecutive input messages;
  * it is committed when it has kafka.transaction.commit_every_messages inputs
- * or is commit_every_ms old, before a revoke completes, and at shutdown: the
+ * or is commit_every_ms old, before a revoke completes, and at shutdown. A
+ * due transaction takes no more input (begin answers NC_COMMIT_WAIT until it
+ * is committed): otherwise, under load, the pipeline would go on producing
+ * into it while the commit waits for its outputs, and every transaction
+ * would grow to what the producer has queued. Committing: the
  * producer is flushed (every output of the transaction acknowledged, so the
  * watermarks cover exactly the inputs whose outputs are in it), the
  * watermarks go into the transaction (send_offsets_to_transaction with the
@@ -41,6 +51,18 @@
  * pipeline produces nothing (the job is dropped by the rewind). Fatal
  * producer errors (fenced by a newer instance with the same transactional.id)
  * make checkpoint return -1: the daemon stops, nothing more is committed.
+ *   Poison inputs: an output the broker refuses for good (a per-message
+ * error such as MSG_SIZE_TOO_LARGE: the output topic's max.message.bytes is
+ * below the producer's message.max.bytes) would abort the transaction every
+ * time its input comes again. The strategy remembers, across rewinds, each
+ * input (topic, partition, offset) whose output failed so; once it was in
+ * kafka.transaction.max_attempts aborted transactions, begin answers
+ * NC_COMMIT_DEADLETTER for it: the pipeline dead-letters the input (reason
+ * produce_failed) inside the transaction, so it is committed with its
+ * offset. Transient errors (purged, fenced, timed out, lost partitions)
+ * never count. The table is small (EOS_SUSPECTS_MAX entries); an entry goes
+ * once its offset is committed, once its outputs went through (the aborts
+ * must be consecutive), or when its partition is revoked or lost.
  *
  * Implementations own no threads; they run on the pipeline's thread. advance
  * may be called from inside checkpoint (delivery reports served by a flush).
@@ -62,6 +84,9 @@ enum nc_checkpoint_reason {
     NC_CHECKPOINT_REVOKE,   /* parts are about to be taken away */
     NC_CHECKPOINT_SHUTDOWN, /* the pipeline stops */
     NC_CHECKPOINT_LOST,     /* parts already belong to someone else */
+    NC_CHECKPOINT_DUE,      /* begin said NC_COMMIT_WAIT and the caller cannot
+                             * come back later: commit now, waiting up to
+                             * timeout_ms for the outputs (else abort) */
 };
 
 /* begin: produce nothing for this input (a rewind is pending). */
@@ -69,18 +94,26 @@ enum nc_checkpoint_reason {
 /* checkpoint: the transaction was aborted; drop every job in flight, then
  * call nc_commit_rewind(). */
 #define NC_COMMIT_REWIND 2
+/* begin: produce no outputs for this input but its dead letter (reason
+ * produce_failed, the detail in err); the transaction is open. */
+#define NC_COMMIT_DEADLETTER 3
+/* begin: nothing was done; the open transaction is due. Call checkpoint
+ * (NC_CHECKPOINT_TICK: one bounded attempt, or NC_CHECKPOINT_DUE), then
+ * begin again. */
+#define NC_COMMIT_WAIT 4
 
 typedef struct nc_commit nc_commit;
 
 struct nc_commit_ops {
     const char *name;
-    int (*begin)(nc_commit *c, char *err, size_t errlen);
+    int (*begin)(nc_commit *c, const rd_kafka_message_t *in, char *err, size_t errlen);
     int (*advance)(nc_commit *c, const char *topic, int32_t partition, int64_t next_offset,
                    char *err, size_t errlen);
     int (*checkpoint)(nc_commit *c, enum nc_checkpoint_reason why,
                       const rd_kafka_topic_partition_list_t *parts, int timeout_ms, char *err,
                       size_t errlen);
-    int (*output_failed)(nc_commit *c, rd_kafka_resp_err_t err);
+    int (*output_failed)(nc_commit *c, const rd_kafka_message_t *in, const char *topic,
+                         rd_kafka_resp_err_t err);
     int (*rewind)(nc_commit *c, char *err, size_t errlen);
     void (*destroy)(nc_commit *c);
 };
@@ -102,17 +135,19 @@ static inline const char *nc_commit_name(const nc_commit *c)
 {
     return c->ops->name;
 }
-/* 0, NC_COMMIT_SKIP, or -1 with err (fatal). */
-static inline int nc_commit_begin(nc_commit *c, char *err, size_t errlen)
+/* Before producing input message in: 0, NC_COMMIT_SKIP, NC_COMMIT_WAIT,
+ * NC_COMMIT_DEADLETTER with the detail in err, or -1 with err (fatal). */
+static inline int nc_commit_begin(nc_commit *c, const rd_kafka_message_t *in, char *err,
+                                  size_t errlen)
 {
-    return c->ops->begin ? c->ops->begin(c, err, errlen) : 0;
+    return c->ops->begin ? c->ops->begin(c, in, err, errlen) : 0;
 }
 static inline int nc_commit_advance(nc_commit *c, const char *topic, int32_t partition,
                                     int64_t next_offset, char *err, size_t errlen)
 {
     return c->ops->advance(c, topic, partition, next_offset, err, errlen);
 }
-/* 0, NC_COMMIT_REWIND (TICK only), or -1 with err: TICK, LOST: fatal;
+/* 0, NC_COMMIT_REWIND (TICK, DUE), or -1 with err: TICK, DUE, LOST: fatal;
  * REVOKE, SHUTDOWN: progress not committed (a warning; nothing unfinished
  * was committed either). */
 static inline int nc_commit_checkpoint(nc_commit *c, enum nc_checkpoint_reason why,
@@ -121,12 +156,15 @@ static inline int nc_commit_checkpoint(nc_commit *c, enum nc_checkpoint_reason w
 {
     return c->ops->checkpoint(c, why, parts, timeout_ms, err, errlen);
 }
-/* 1: the strategy takes the failure over (exactly-once: the transaction
+/* An output of input message in (NULL: unknown) to topic failed with err.
+ * 1: the strategy takes the failure over (exactly-once: the transaction
  * will be aborted and its inputs processed again), so the pipeline only
- * marks the job failed; 0: the pipeline handles it as before. */
-static inline int nc_commit_output_failed(nc_commit *c, rd_kafka_resp_err_t err)
+ * marks the job failed; 0: the pipeline handles it (at-least-once:
+ * dead-letter or fatal). */
+static inline int nc_commit_output_failed(nc_commit *c, const rd_kafka_message_t *in,
+                                          const char *topic, rd_kafka_resp_err_t err)
 {
-    return c->ops->output_failed ? c->ops->output_failed(c, err) : 0;
+    return c->ops->output_failed ? c->ops->output_failed(c, in, topic, err) : 0;
 }
 /* After NC_COMMIT_REWIND, once no job is left: 0 or -1 with err (fatal). */
 static inline int nc_commit_rewind(nc_commit *c, char *err, size_t errlen)

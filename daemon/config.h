@@ -107,6 +107,9 @@ typedef struct nc_config {
         struct {
             size_t commit_every_messages; /* 1000; exactly-once only */
             int commit_every_ms;          /* 100; exactly-once only */
+            int max_attempts;             /* 3; exactly-once: aborted transactions an input's
+                                           * output refused for good may cause, then the
+                                           * input is dead-lettered */
         } transaction;
         bool static_membership; /* true */
         nc_kv *consumer;        /* kafka.consumer: extra consumer properties */

@@ -734,7 +734,10 @@ static int produce_deadletter(nc_pipeline *p, struct job *j, const char *reason,
     if (r) {
         j->pending--;
         j->failed = 1;
-        if (nc_commit_output_failed(p->commit, r) || stopped_while_full(p, r))
+        /* Refused for good (per message): fatal in both modes, exactly-once
+         * would only come back to it. */
+        if ((!nc_kafka_err_is_per_message(r) && nc_commit_output_failed(p->commit, m, dl, r)) ||
+            stopped_while_full(p, r))
             return -1;
         set_fatal(p,
                   "dead-letter produce failed topic=%s error=%s source=%s/%d/%" PRId64
@@ -752,21 +755,36 @@ static int produce_deadletter(nc_pipeline *p, struct job *j, const char *reason,
     return 0;
 }
 
-static void produce_job(nc_pipeline *p, struct job *j)
+/* Produces j's records; begun is nc_commit_begin's answer for it (err its
+ * message). */
+static void produce_job(nc_pipeline *p, struct job *j, int begun, const char *err)
 {
     const rd_kafka_message_t *m = j->msg;
-    char err[512];
-    int begun;
 
     j->pending = 1; /* guard: no early "done" while records are produced */
-    begun = nc_commit_begin(p->commit, err, sizeof(err));
-    if (begun != 0) {
+    if (begun == NC_COMMIT_DEADLETTER) {
+        /* Exactly-once: its outputs were refused for good in several
+         * transactions in a row (commit.h): dead-letter it in this one. */
+        if (!j->rt->deadletter) {
+            j->failed = 1;
+            set_fatal(p,
+                      "input %s/%d/%" PRId64 ": %s; outputs.deadletter is disabled: not "
+                      "committing past it",
+                      rd_kafka_topic_name(m->rkt), (int)m->partition, m->offset, err);
+            return;
+        }
+        nc_log_warn(p->log,
+                    "input topic=%s partition=%d offset=%" PRId64 " goes to the dead-letter "
+                    "topic %s: %s",
+                    rd_kafka_topic_name(m->rkt), (int)m->partition, m->offset, j->rt->deadletter,
+                    err);
+        produce_deadletter(p, j, "produce_failed", err);
+    } else if (begun != 0) {
         if (begun < 0)
             set_fatal(p, "%s", err);
         j->failed = 1; /* NC_COMMIT_SKIP: dropped by the coming rewind, redone */
         return;
-    }
-    if (j->kind == JOB_PASS) {
+    } else if (j->kind == JOB_PASS) {
         rd_kafka_resp_err_t r;
         j->pending++;
         r = nc_kafka_out_produce(p->out, j->rt->aggregate, m->key, m->key_len, m->payload, m->len,
@@ -774,7 +792,8 @@ static void produce_job(nc_pipeline *p, struct job *j)
         if (r) {
             j->pending--;
             j->failed = 1;
-            if (!nc_commit_output_failed(p->commit, r) && !stopped_while_full(p, r))
+            if (!nc_commit_output_failed(p->commit, m, j->rt->aggregate, r) &&
+                !stopped_while_full(p, r))
                 set_fatal(p, "produce to %s failed: %s", j->rt->aggregate, rd_kafka_err2str(r));
         } else {
             p->n_out++;
@@ -808,7 +827,8 @@ static void produce_job(nc_pipeline *p, struct job *j)
                          rd_kafka_err2str(r));
             } else {
                 j->failed = 1;
-                if (nc_commit_output_failed(p->commit, r) || stopped_while_full(p, r))
+                if (nc_commit_output_failed(p->commit, m, j->dests[i], r) ||
+                    stopped_while_full(p, r))
                     break;
                 set_fatal(p, "produce to %s failed: %s (input %s/%d/%" PRId64 ")", j->dests[i],
                           rd_kafka_err2str(r), rd_kafka_topic_name(m->rkt), (int)m->partition,
@@ -831,12 +851,35 @@ static void produce_job(nc_pipeline *p, struct job *j)
     job_finish_check(p, j);
 }
 
-/* Produces finished jobs from the FIFO head. wait: block until every job in
- * the FIFO is classified and produced. */
-static void produce_ready(nc_pipeline *p, int wait)
+enum produce_mode {
+    PRODUCE_READY, /* the classified jobs at the FIFO head */
+    PRODUCE_BLOCK, /* every job, waiting for the workers (the main loop) */
+    PRODUCE_ALL,   /* every job, committing when due however long it takes
+                    * (revoke, shutdown, reload: nothing may stay behind) */
+};
+
+/* Exactly-once, PRODUCE_ALL: begin answered NC_COMMIT_WAIT, the open
+ * transaction is due and takes no more input: commit it now, waiting for its
+ * outputs (up to limits.shutdown_timeout_ms, then it is aborted). An abort
+ * is not rewound here (this may run inside a rebalance callback): begin
+ * answers NC_COMMIT_SKIP until the main loop's tick rewinds. */
+static void commit_due(nc_pipeline *p)
 {
+    char err[512];
+    if (nc_commit_checkpoint(p->commit, NC_CHECKPOINT_DUE, NULL,
+                             p->cfg->limits.shutdown_timeout_ms, err, sizeof(err)) < 0)
+        set_fatal(p, "%s", err);
+}
+
+/* Produces finished jobs from the FIFO head (see enum produce_mode). */
+static void produce_ready(nc_pipeline *p, enum produce_mode mode)
+{
+    int wait = mode != PRODUCE_READY, committed = 0;
+
     while (p->fifo_head) {
         struct job *j = p->fifo_head;
+        char err[512] = "";
+        int begun = 0;
         if (p->use_pool) {
             int ready;
             pthread_mutex_lock(&p->pool.mu);
@@ -850,6 +893,20 @@ static void produce_ready(nc_pipeline *p, int wait)
             if (!ready)
                 return;
         }
+        if (!p->fatal) {
+            begun = nc_commit_begin(p->commit, j->msg, err, sizeof(err));
+            if (begun == NC_COMMIT_WAIT) {
+                /* Stop here: the main loop's next tick commits it (this
+                 * call must not block on it, nor put more into it). Only
+                 * PRODUCE_ALL cannot come back later. */
+                if (mode != PRODUCE_ALL || committed)
+                    return;
+                committed = 1;
+                commit_due(p);
+                continue;
+            }
+            committed = 0;
+        }
         p->fifo_head = j->fifo_next;
         p->fifo_len--;
         if (!p->fifo_head)
@@ -857,7 +914,7 @@ static void produce_ready(nc_pipeline *p, int wait)
         if (p->fatal)
             j->failed = 1; /* stopping: produce nothing more */
         else
-            produce_job(p, j);
+            produce_job(p, j, begun, err);
     }
 }
 
@@ -899,8 +956,13 @@ static void on_delivery(void *owner, void *opaque, rd_kafka_resp_err_t err,
         j->failed = 1;
         return;
     }
-    if (nc_commit_output_failed(p->commit, err)) {
-        /* Exactly-once: the transaction is aborted and the input redone. */
+    if (is_dl && nc_kafka_err_is_per_message(err)) {
+        /* A dead letter refused for good: stop (below) without committing
+         * past it; exactly-once aborts the transaction as well. */
+        nc_commit_output_failed(p->commit, j->msg, topic, err);
+    } else if (nc_commit_output_failed(p->commit, j->msg, topic, err)) {
+        /* Exactly-once: the transaction is aborted and the input redone
+         * (dead-lettered after repeated refusals, commit.h). */
         j->pending--;
         j->failed = 1;
         return;
@@ -1034,7 +1096,7 @@ static void on_revoking(void *owner, const rd_kafka_topic_partition_list_t *part
     nc_metrics_rebalance(lost ? "lost" : "revoked", parts->cnt);
     if (!lost) {
         long long deadline = nc_now_ms() + p->cfg->limits.shutdown_timeout_ms;
-        produce_ready(p, 1);
+        produce_ready(p, PRODUCE_ALL);
         while (!p->fatal && parts_busy(p, parts) && nc_now_ms() < deadline)
             serve_deliveries(p, 50);
         if (parts_busy(p, parts))
@@ -1312,7 +1374,7 @@ static int drain(nc_pipeline *p)
     int rc = 0, left;
 
     p->shutting_down = 1;
-    produce_ready(p, 1);
+    produce_ready(p, PRODUCE_ALL);
     while (!p->fatal && nc_kafka_out_pending(p->out) > 0 && nc_now_ms() < deadline)
         serve_deliveries(p, 50);
     serve_deliveries(p, 0);
@@ -1366,7 +1428,7 @@ int nc_pipeline_run(nc_pipeline *p, char *err, size_t errlen)
             unsigned long before = p->rt->id; /* a new snapshot id: reloaded */
             *p->o.reload = 0;
             nc_notify_reloading();
-            produce_ready(p, 1);
+            produce_ready(p, PRODUCE_ALL);
             do_reload(p);
             nc_metrics_reload(p->rt->id != before);
             if (p->rt->id != before && p->rt->model)
@@ -1379,7 +1441,7 @@ int nc_pipeline_run(nc_pipeline *p, char *err, size_t errlen)
          * produce what was classified and serve delivery reports (above)
          * until there is room. */
         if (busy && !(p->over_since && nc_now_ms() - p->over_since >= STALL_PAUSE_MS)) {
-            produce_ready(p, 1);
+            produce_ready(p, PRODUCE_BLOCK);
             continue;
         }
         while (n < BATCH_MAX && !*p->o.stop && !p->fatal) {
@@ -1400,7 +1462,9 @@ int nc_pipeline_run(nc_pipeline *p, char *err, size_t errlen)
         /* With workers, produce what is classified and go on consuming while
          * they work on the rest; block only when there was nothing new to
          * consume (no busy loop) or the FIFO is long. */
-        produce_ready(p, !p->use_pool || n == 0 || p->fifo_len >= (size_t)4 * BATCH_MAX);
+        produce_ready(p, !p->use_pool || n == 0 || p->fifo_len >= (size_t)4 * BATCH_MAX
+                             ? PRODUCE_BLOCK
+                             : PRODUCE_READY);
         if (nc_now_ms() - p->last_stats >= STATS_EVERY_MS) {
             p->last_stats = nc_now_ms();
             log_stats(p, "progress");

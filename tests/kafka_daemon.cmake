@@ -5,13 +5,15 @@
 #   scaleout    three instances in one group; SIGTERM and SIGKILL mid-stream
 #   brokerfail  3 brokers (RF 3, min.insync 2): the leader killed mid-stream
 #   security    SASL/PLAIN over TLS, password from ${VAR}; wrong password, no CA
+#   eos_poison  outputs the broker refuses for good (too large for the topic):
+#               dead-lettered after a few aborts, never an endless rewind
 # They need java 17+, kcat and a model (models/default or
 # $NEWSCLF_TEST_MODEL); without them they are skipped (77).
 # NEWSCLF_TEST_FULL=1 runs the longer variants (more kills, more articles).
 # Serial: each starts JVMs and daemons that would compete for 2 cores.
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_FOUND)
-  set(NC_KAFKA_DAEMON_TESTS crash e2e scaleout brokerfail security)
+  set(NC_KAFKA_DAEMON_TESTS crash e2e scaleout brokerfail security eos_poison)
   foreach(t ${NC_KAFKA_DAEMON_TESTS})
     add_test(NAME kafka_daemon_${t}
       COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/kafka/test_${t}.py

@@ -103,6 +103,7 @@ static void test_defaults(void **state)
     assert_int_equal(c->kafka.delivery, NC_DELIVERY_AT_LEAST_ONCE);
     assert_int_equal(c->kafka.transaction.commit_every_messages, 1000);
     assert_int_equal(c->kafka.transaction.commit_every_ms, 100);
+    assert_int_equal(c->kafka.transaction.max_attempts, 3);
     assert_true(c->kafka.static_membership);
     assert_int_equal(c->kafka.n_consumer, 0);
     assert_int_equal(c->kafka.n_producer, 0);
@@ -147,7 +148,7 @@ static void test_key_table(void **state)
         assert_non_null(def);
         assert_true(help && *help);
     }
-    assert_int_equal(n, 33);
+    assert_int_equal(n, 34);
     assert_null(nc_config_key(n, NULL, NULL));
 }
 
