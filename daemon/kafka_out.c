@@ -114,6 +114,21 @@ int nc_kafka_out_new(const nc_config *cfg, const char *bootstrap, nc_log *log, n
          * processed again (commit.h): still nothing lost. */
         if (nc_kconf_set(conf, "transactional.id", txn_id, err, errlen))
             goto fail;
+        /* ... but librdkafka's bound is the transaction timeout itself: a
+         * message stuck in retries (seen after a record refused as too large)
+         * then keeps abort_transaction waiting until the coordinator has
+         * expired the transaction and fenced this producer. Unless set, a
+         * message gets half the transaction timeout, so the abort ends first. */
+        if (!has_key(kv, nkv, "message.timeout.ms") && !has_key(kv, nkv, "delivery.timeout.ms")) {
+            long ttm = 60000;
+            if (rd_kafka_conf_get(conf, "transaction.timeout.ms", buf, &bufsz) == RD_KAFKA_CONF_OK)
+                ttm = strtol(buf, NULL, 10);
+            bufsz = sizeof(buf);
+            char mt[32];
+            snprintf(mt, sizeof(mt), "%ld", ttm / 2 > 1000 ? ttm / 2 : 1000);
+            if (nc_kconf_set(conf, "message.timeout.ms", mt, err, errlen))
+                goto fail;
+        }
     } else if (!has_key(kv, nkv, "message.timeout.ms") &&
                !has_key(kv, nkv, "delivery.timeout.ms") &&
                nc_kconf_set(conf, "message.timeout.ms", "0", err, errlen)) {
