@@ -334,6 +334,30 @@ static void test_reuse(void **state)
     expect_title(a, "abc");
 }
 
+/* The object's text as received, for outputs to embed: on one line only. */
+static void test_raw_text(void **state)
+{
+    nc_article *a = *state;
+    size_t n = 99;
+    const char *one = "{\"id\": 7, \"title\": \"caf\\u00e9\", \"x\": 1.0000000000000002}";
+    char msg[256];
+    snprintf(msg, sizeof(msg), " \t%s \r\n", one); /* outer white space is cut */
+    expect_ok(a, msg);
+    const char *raw = nc_article_raw(a, &n);
+    expect_field(raw, n, one);
+    /* a line break between tokens: no raw text (an output must stay on one line) */
+    expect_ok(a, "{\"title\": \"t\",\n \"body\": \"b\"}");
+    assert_null(nc_article_raw(a, &n));
+    assert_int_equal(n, 0);
+    expect_ok(a, "{\"title\": \"short\"}");
+    raw = nc_article_raw(a, &n);
+    expect_field(raw, n, "{\"title\": \"short\"}");
+    expect_ok(a, "plain text is not JSON");
+    assert_null(nc_article_raw(a, &n));
+    REJECT("{\"title\": 1}", NC_ART_BAD_FIELD, NULL);
+    assert_null(nc_article_raw(a, &n));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +374,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nul_escape_accepted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lang_and_passthrough, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reuse, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_raw_text, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

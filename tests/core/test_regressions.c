@@ -172,6 +172,47 @@ static void test_encode_keeps_every_label(void **state)
         fail_msg("record without label \"conflict\": %s", copy);
 }
 
+/* Article numbers pass through untouched: with article_mode ALL the record
+ * embeds the article's text as received (one line), else a compact dump. */
+static void test_encode_embeds_article_text(void **state)
+{
+    (void)state;
+    char fixture[4096];
+    snprintf(fixture, sizeof(fixture), "%s/tiny", NC_TEST_FIXTURES);
+    nc_model *m = NULL;
+    char err[1024];
+    if (nc_model_load(fixture, &m, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    nc_article *a = nc_article_new();
+    nc_result r;
+    memset(&r, 0, sizeof(r));
+    r.nlabels = nc_model_nlabels(m);
+    struct nc_encode_opts o = {NC_ARTICLE_ALL, NULL, 0, NULL};
+    const char *one = "{\"id\": \"n\", \"title\": \"caf\\u00e9\", \"x\": 1.0000000000000002}";
+    const char *multi = "{\"id\": \"n\",\n \"title\": \"t\", \"x\": 2.5}";
+    const char *want[2] = {one, "{\"id\":\"n\",\"title\":\"t\",\"x\":2.5}"};
+    const char *msgs[2] = {one, multi};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(nc_article_parse(a, msgs[i], strlen(msgs[i]), 0, err, sizeof(err)),
+                         NC_ART_OK);
+        size_t len;
+        char *out = nc_encode_result(m, a, &r, &o, &len, err, sizeof(err));
+        assert_non_null(out);
+        char tail[512];
+        snprintf(tail, sizeof(tail), ",\"article\":%s}", want[i]);
+        size_t tl = strlen(tail);
+        int ok = len > tl && strcmp(out + len - tl, tail) == 0 && strchr(out, '\n') == NULL;
+        json_t *j = json_loads(out, 0, NULL);
+        ok = ok && j != NULL;
+        json_decref(j);
+        if (!ok)
+            fail_msg("record %d does not end with %s: %s", i, tail, out);
+        free(out);
+    }
+    nc_article_free(a);
+    nc_model_free(m);
+}
+
 /* Bug 3: a feature value is never negative, whatever the title weight. */
 static void test_title_weight_below_one(void **state)
 {
@@ -216,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_svmfile_needs_nr_class_first),
         cmocka_unit_test(test_load_refuses_non_finite_weights),
         cmocka_unit_test(test_encode_keeps_every_label),
+        cmocka_unit_test(test_encode_embeds_article_text),
         cmocka_unit_test(test_title_weight_below_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
