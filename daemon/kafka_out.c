@@ -18,6 +18,8 @@ struct nc_kafka_out {
     void *owner;
     atomic_int fatal;
     size_t max_message_bytes;
+    size_t batch_size;          /* the producer's batch.size */
+    rd_kafka_queue_t *limits_q; /* pending topic_limits_request, or NULL */
     int transactional; /* exactly-once: transactional.id set */
     int txn_ready;     /* init_transactions succeeded */
     /* Authentication or TLS failure seen (error callback, librdkafka's
@@ -138,6 +140,9 @@ int nc_kafka_out_new(const nc_config *cfg, const char *bootstrap, nc_log *log, n
         o->max_message_bytes = (size_t)strtoul(buf, NULL, 10);
     if (o->max_message_bytes == 0)
         o->max_message_bytes = 1000000;
+    bufsz = sizeof(buf);
+    if (rd_kafka_conf_get(conf, "batch.size", buf, &bufsz) == RD_KAFKA_CONF_OK)
+        o->batch_size = (size_t)strtoul(buf, NULL, 10);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_error_cb(conf, on_error);
     rd_kafka_conf_set_opaque(conf, o);
@@ -166,6 +171,8 @@ void nc_kafka_out_free(nc_kafka_out *o)
         /* Reports of purged messages must not reach the owner: it may be
          * gone already, and nothing is stored for them anyway. */
         o->dr = NULL;
+        if (o->limits_q)
+            rd_kafka_queue_destroy(o->limits_q);
         rd_kafka_purge(o->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         rd_kafka_poll(o->rk, 0);
         rd_kafka_destroy(o->rk);
@@ -178,9 +185,12 @@ rd_kafka_t *nc_kafka_out_handle(nc_kafka_out *o)
     return o->rk;
 }
 
+static void topic_limits_poll(nc_kafka_out *o);
+
 void nc_kafka_out_poll(nc_kafka_out *o, int timeout_ms)
 {
     rd_kafka_poll(o->rk, timeout_ms);
+    topic_limits_poll(o);
 }
 
 int nc_kafka_out_pending(nc_kafka_out *o)
@@ -318,6 +328,81 @@ static int init_transactions(nc_kafka_out *o, int timeout_ms, char *err, size_t 
     return rc;
 }
 
+/*
+ * Warns about each output topic whose max.message.bytes is below the
+ * producer's batch.size: the broker checks that limit against whole record
+ * batches and librdkafka does not split a refused batch, so small outputs
+ * batched with one too large for the topic would be refused (and
+ * dead-lettered) with it. Best effort and asynchronous: the DescribeConfigs
+ * request goes out after the topic check and its answer is read by
+ * nc_kafka_out_poll (the mock cluster never answers it: only a debug line).
+ */
+static void topic_limits_request(nc_kafka_out *o, const char *const *names, size_t n,
+                                 int timeout_ms)
+{
+    rd_kafka_ConfigResource_t **res = calloc(n ? n : 1, sizeof(rd_kafka_ConfigResource_t *));
+    rd_kafka_AdminOptions_t *opts =
+        rd_kafka_AdminOptions_new(o->rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+    char errstr[512];
+    size_t nres = 0;
+
+    if (o->limits_q) /* an earlier check's answer no longer matters */
+        rd_kafka_queue_destroy(o->limits_q);
+    o->limits_q = NULL;
+    if (res && opts && o->batch_size > 0 && (o->limits_q = rd_kafka_queue_new(o->rk))) {
+        rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, errstr, sizeof(errstr));
+        for (size_t i = 0; i < n; i++) {
+            int dup = 0;
+            for (size_t j = 0; j < i; j++)
+                dup |= !strcmp(names[i], names[j]);
+            if (!dup &&
+                (res[nres] = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, names[i])))
+                nres++;
+        }
+        rd_kafka_DescribeConfigs(o->rk, res, nres, opts, o->limits_q); /* copies res */
+    }
+    for (size_t i = 0; i < nres; i++)
+        rd_kafka_ConfigResource_destroy(res[i]);
+    free(res);
+    if (opts)
+        rd_kafka_AdminOptions_destroy(opts);
+}
+
+static void topic_limits_poll(nc_kafka_out *o)
+{
+    rd_kafka_event_t *ev = o->limits_q ? rd_kafka_queue_poll(o->limits_q, 0) : NULL;
+    if (!ev)
+        return;
+    const rd_kafka_DescribeConfigs_result_t *r = rd_kafka_event_DescribeConfigs_result(ev);
+    size_t cnt = 0;
+    const rd_kafka_ConfigResource_t **rs =
+        r && !rd_kafka_event_error(ev) ? rd_kafka_DescribeConfigs_result_resources(r, &cnt) : NULL;
+    if (!rs)
+        nc_log_debug(o->log, "cannot read the output topics' max.message.bytes: %s",
+                     rd_kafka_event_error_string(ev));
+    for (size_t i = 0; rs && i < cnt; i++) {
+        size_t ne = 0;
+        const rd_kafka_ConfigEntry_t **ce =
+            rd_kafka_ConfigResource_error(rs[i]) ? NULL : rd_kafka_ConfigResource_configs(rs[i], &ne);
+        for (size_t k = 0; k < ne; k++) {
+            const char *v = rd_kafka_ConfigEntry_value(ce[k]);
+            if (strcmp(rd_kafka_ConfigEntry_name(ce[k]), "max.message.bytes") != 0 || !v)
+                continue;
+            size_t limit = (size_t)strtoull(v, NULL, 10);
+            if (limit > 0 && limit < o->batch_size)
+                nc_log_warn(o->log,
+                            "output topic %s takes record batches of at most %zu bytes "
+                            "(max.message.bytes) but batch.size is %zu: outputs batched with one "
+                            "too large for the topic are refused and dead-lettered with it; set "
+                            "kafka.producer.batch.size below %zu",
+                            rd_kafka_ConfigResource_name(rs[i]), limit, o->batch_size, limit);
+        }
+    }
+    rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(o->limits_q);
+    o->limits_q = NULL;
+}
+
 int nc_kafka_out_check_topics(nc_kafka_out *o, const char *const *topics, size_t n, int create,
                               int partitions, int replication, int timeout_ms, char *err,
                               size_t errlen)
@@ -358,14 +443,14 @@ int nc_kafka_out_check_topics(nc_kafka_out *o, const char *const *topics, size_t
         if (!dup && !topic_in_metadata(md, topics[i]))
             missing[nmissing++] = topics[i];
     }
-    if (nmissing == 0) {
-        rc = init_transactions(o, timeout_ms, err, errlen);
-        goto done;
-    }
-    if (create) {
-        rc = create_topics(o, missing, nmissing, partitions, replication, timeout_ms, err, errlen);
-        if (rc == 0)
+    if (nmissing == 0 || create) {
+        rc = nmissing ? create_topics(o, missing, nmissing, partitions, replication, timeout_ms,
+                                      err, errlen)
+                      : 0;
+        if (rc == 0) {
+            topic_limits_request(o, topics, n, timeout_ms);
             rc = init_transactions(o, timeout_ms, err, errlen);
+        }
         goto done;
     }
     off = (size_t)snprintf(err, errlen,

@@ -6,7 +6,8 @@
 #   brokerfail  3 brokers (RF 3, min.insync 2): the leader killed mid-stream
 #   security    SASL/PLAIN over TLS, password from ${VAR}; wrong password, no CA
 #   eos_poison  outputs the broker refuses for good (too large for the topic):
-#               dead-lettered after a few aborts, never an endless rewind
+#               dead-lettered after a few aborts, never an endless rewind;
+#               a topic limit below batch.size is warned about at start
 # They need java 17+, kcat and a model (models/default or
 # $NEWSCLF_TEST_MODEL); without them they are skipped (77).
 # NEWSCLF_TEST_FULL=1 runs the longer variants (more kills, more articles).

@@ -18,6 +18,10 @@ sends the output of a big but valid article and the broker refuses it
        and the attempts.
   alo  the same with at-least-once: no good article missing, each big one
        dead-lettered (at least once), input drained, daemon running.
+  limits  the daemon with the producer's default batch.size (1 MB) warns at
+       start that the aggregate topic's max.message.bytes is below it and
+       names the setting to change; eos and alo (batch.size below the
+       limit) did not warn.
 
 The producer's batch.size is set below the topic's limit: the broker
 checks max.message.bytes against whole record batches, and librdkafka does
@@ -114,7 +118,31 @@ def poison_run(env, c, prefix, delivery):
     if delivery == "exactly-once":
         kt.check(kt.re.search(r"warn .*dead-letter", d.logtext()),
                  "no warning about the dead-lettered inputs in %s" % d.log)
+    kt.check(WARNING not in d.logtext(), "batch.size warning although batch.size < the limit")
     kt.check(d.stop() == 0, "exit code after SIGTERM (log %s)" % d.log)
+
+
+WARNING = "takes record batches of at most"
+
+
+def t_limits(env, c):
+    prefix = "limp"
+    agg = prefix + ".labeled"
+    c.topics([(prefix + ".articles", 1), (prefix + ".deadletter", 1)] +
+             [("%s.labeled.%s" % (prefix, lab), 1) for lab in env.labels])
+    c.topics([(agg, 1)], configs=["max.message.bytes=%d" % TOPIC_LIMIT])
+    kt.precommit(env, c, prefix + "-group", prefix + ".articles")
+    d = kt.start_daemon(env, c, prefix, prefix + "-group", prefix + "-1", "at-least-once")
+    want = "output topic %s %s %d bytes" % (agg, WARNING, TOPIC_LIMIT)
+    kt.poll(lambda: want in d.logtext() or d.proc.poll() is not None, 30,
+            "the batch.size warning in %s" % d.log)
+    text = d.logtext()
+    kt.check(want in text, "no warning %r in %s" % (want, d.log))
+    kt.check("kafka.producer.batch.size below %d" % TOPIC_LIMIT in text,
+             "the warning does not name the setting")
+    kt.check(text.count(WARNING) == 1, "other topics than %s were warned about" % agg)
+    kt.check(d.stop() == 0, "exit code after SIGTERM (log %s)" % d.log)
+    kt.log("limits: %s" % want)
 
 
 def t_eos(env, c):
@@ -125,7 +153,7 @@ def t_alo(env, c):
     poison_run(env, c, "alop", "at-least-once")
 
 
-TESTS = {"eos": t_eos, "alo": t_alo}
+TESTS = {"eos": t_eos, "alo": t_alo, "limits": t_limits}
 
 if __name__ == "__main__":
     sys.exit(kt.main(TESTS, __doc__, lambda env: kt.Cluster(env)))
