@@ -124,7 +124,7 @@ struct eos {
     int abort_needed;   /* an error doomed the open transaction */
     int rewind_pending; /* aborted: the pipeline must drop its jobs and rewind */
     size_t n_msgs;      /* inputs begun in the open transaction */
-    long long opened_ms;
+    double opened;      /* nc_now() when the open transaction began */
     /* Next offset per input partition for the open transaction: the
      * watermarks that moved since the last commit. */
     rd_kafka_topic_partition_list_t *offsets;
@@ -134,7 +134,6 @@ struct eos {
     /* Commit timings (seconds) for the debug line of each commit and the
      * summary at the end: what a transaction's life is spent on. */
     struct {
-        double opened;   /* nc_now() at begin */
         double flush;    /* this transaction's flushes so far */
         int flush_tries; /* flushes that timed out (not yet) + 1 */
         double sum_age, max_age, sum_flush, sum_send, sum_commit;
@@ -349,7 +348,7 @@ static int eos_commit(struct eos *x, int flush_ms, int may_wait, char *err, size
     }
     x->n_commits++;
     {
-        double now = nc_now(), age = now - x->t.opened;
+        double now = nc_now(), age = now - x->opened;
         x->t.sum_age += age;
         if (age > x->t.max_age)
             x->t.max_age = age;
@@ -373,7 +372,7 @@ static int eos_commit(struct eos *x, int flush_ms, int may_wait, char *err, size
 /* The open transaction has its inputs or its age: commit it. */
 static int eos_due(const struct eos *x)
 {
-    return x->n_msgs >= x->every_n || nc_now_ms() - x->opened_ms >= x->every_ms;
+    return x->n_msgs >= x->every_n || (nc_now() - x->opened) * 1e3 >= x->every_ms;
 }
 
 /* The input's dead letter goes into the transaction instead of its outputs
@@ -415,8 +414,7 @@ static int eos_begin(nc_commit *c, const rd_kafka_message_t *in, char *err, size
     }
     x->open = 1;
     x->n_msgs = 1;
-    x->opened_ms = nc_now_ms();
-    x->t.opened = nc_now();
+    x->opened = nc_now();
     x->t.flush = 0;
     x->t.flush_tries = 0;
     x->txn_seq++;
@@ -501,24 +499,18 @@ static int eos_checkpoint(nc_commit *c, enum nc_checkpoint_reason why,
         return -1;
     switch (why) {
     case NC_CHECKPOINT_TICK:
-        if (x->abort_needed && eos_abort(x, x->abort_reason, err, errlen) != 0)
-            return -1;
-        if (x->rewind_pending)
-            return NC_COMMIT_REWIND;
-        if (!x->open || !eos_due(x))
-            return 0;
-        rc = eos_commit(x, EOS_TICK_FLUSH_MS, 1, err, errlen);
-        if (rc < 0)
-            return -1;
-        return rc == 2 ? NC_COMMIT_REWIND : 0;
     case NC_CHECKPOINT_DUE:
+        /* TICK: when due, one bounded attempt (a flush that times out is
+         * tried again at the next tick); DUE: now, waiting up to timeout_ms. */
         if (x->abort_needed && eos_abort(x, x->abort_reason, err, errlen) != 0)
             return -1;
         if (x->rewind_pending)
             return NC_COMMIT_REWIND;
-        if (!x->open)
+        if (!x->open || (why == NC_CHECKPOINT_TICK && !eos_due(x)))
             return 0;
-        rc = eos_commit(x, timeout_ms > 0 ? timeout_ms : 1000, 0, err, errlen);
+        rc = why == NC_CHECKPOINT_TICK
+                 ? eos_commit(x, EOS_TICK_FLUSH_MS, 1, err, errlen)
+                 : eos_commit(x, timeout_ms > 0 ? timeout_ms : 1000, 0, err, errlen);
         if (rc < 0)
             return -1;
         return rc == 2 ? NC_COMMIT_REWIND : 0;
