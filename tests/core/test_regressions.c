@@ -136,16 +136,23 @@ static void test_load_refuses_non_finite_weights(void **state)
         fail_msg("loaded a model whose collapsed weights are +-inf");
 }
 
+/* The tiny fixture model (tests/core/make_fixtures.sh). */
+static nc_model *tiny_model(void)
+{
+    char fixture[4096], err[1024];
+    snprintf(fixture, sizeof(fixture), "%s/tiny", NC_TEST_FIXTURES);
+    nc_model *m = NULL;
+    if (nc_model_load(fixture, &m, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    return m;
+}
+
 /* Bug 2b: a non-finite score must not silently disappear from the output record. */
 static void test_encode_keeps_every_label(void **state)
 {
     (void)state;
-    char fixture[4096];
-    snprintf(fixture, sizeof(fixture), "%s/tiny", NC_TEST_FIXTURES);
-    nc_model *m = NULL;
+    nc_model *m = tiny_model();
     char err[1024];
-    if (nc_model_load(fixture, &m, err, sizeof(err)) != 0)
-        fail_msg("%s", err);
     nc_article *a = nc_article_new();
     const char *msg = "{\"id\": \"n\", \"title\": \"t\"}";
     assert_int_equal(nc_article_parse(a, msg, strlen(msg), 0, err, sizeof(err)), NC_ART_OK);
@@ -177,12 +184,8 @@ static void test_encode_keeps_every_label(void **state)
 static void test_encode_embeds_article_text(void **state)
 {
     (void)state;
-    char fixture[4096];
-    snprintf(fixture, sizeof(fixture), "%s/tiny", NC_TEST_FIXTURES);
-    nc_model *m = NULL;
+    nc_model *m = tiny_model();
     char err[1024];
-    if (nc_model_load(fixture, &m, err, sizeof(err)) != 0)
-        fail_msg("%s", err);
     nc_article *a = nc_article_new();
     nc_result r;
     memset(&r, 0, sizeof(r));
