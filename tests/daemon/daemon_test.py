@@ -595,17 +595,35 @@ TESTS = {
 }
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("test", choices=sorted(TESTS))
+def add_common_args(ap):
+    """The options of every test file that runs the daemon."""
     ap.add_argument("--bin-dir", required=True)
     ap.add_argument("--source-dir", required=True)
     ap.add_argument("--model", default=os.environ.get("NEWSCLF_TEST_MODEL"))
-    a = ap.parse_args()
+
+
+def finish_args(a):
+    """--model defaults to the source tree's models/default."""
     if not a.model:
         a.model = os.path.join(a.source_dir, "models", "default")
-    if a.test != "checkconfig" and not os.path.exists(os.path.join(a.model, "manifest.json")):
-        print("skipped: no model at %s (set NEWSCLF_TEST_MODEL)" % a.model)
+    return a
+
+
+def no_model(a):
+    """True (after printing why: the caller exits 77, skipped) when there is
+    no model at a.model."""
+    if os.path.exists(os.path.join(a.model, "manifest.json")):
+        return False
+    print("skipped: no model at %s (set NEWSCLF_TEST_MODEL)" % a.model)
+    return True
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("test", choices=sorted(TESTS))
+    add_common_args(ap)
+    a = finish_args(ap.parse_args())
+    if a.test != "checkconfig" and no_model(a):
         return 77
     env = Env(a)
     ok = False

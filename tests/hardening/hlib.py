@@ -26,17 +26,13 @@ poll = dt.poll
 def args_parser(doc):
     import argparse
     ap = argparse.ArgumentParser(description=doc)
-    ap.add_argument("--bin-dir", required=True)
-    ap.add_argument("--source-dir", required=True)
-    ap.add_argument("--model", default=os.environ.get("NEWSCLF_TEST_MODEL"))
+    dt.add_common_args(ap)
     ap.add_argument("--producer", help="hostile_produce binary (default: compiled on the fly)")
     return ap
 
 
-def finish_args(a):
-    if not a.model:
-        a.model = os.path.join(a.source_dir, "models", "default")
-    return a
+finish_args = dt.finish_args
+no_model = dt.no_model
 
 
 class Kafka:

@@ -97,8 +97,7 @@ def t_poison(env, a):
 def main():
     ap = hlib.args_parser(__doc__)
     a = hlib.finish_args(ap.parse_args())
-    if not os.path.exists(os.path.join(a.model, "manifest.json")):
-        print("skipped: no model at %s" % a.model)
+    if hlib.no_model(a):
         return 77
     if not shutil.which("java"):
         print("skipped: no java for scripts/kafka")

@@ -75,8 +75,7 @@ def t_root(env, a):
 def main():
     ap = hlib.args_parser(__doc__)
     a = hlib.finish_args(ap.parse_args())
-    if not os.path.exists(os.path.join(a.model, "manifest.json")):
-        print("skipped: no model at %s" % a.model)
+    if hlib.no_model(a):
         return 77
     if os.geteuid() != 0 and (not shutil.which("unshare") or subprocess.run(
             ["unshare", "-r", "true"], stderr=subprocess.DEVNULL).returncode != 0):

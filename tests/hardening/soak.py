@@ -542,8 +542,7 @@ def main():
     ap.add_argument("--messages", type=int)
     ap.add_argument("--seed", type=int)
     a = hlib.finish_args(ap.parse_args())
-    if not os.path.exists(os.path.join(a.model, "manifest.json")):
-        print("skipped: no model at %s" % a.model)
+    if hlib.no_model(a):
         return 77
     if not shutil.which("java"):
         print("skipped: no java for scripts/kafka")

@@ -145,8 +145,7 @@ def main():
     ap = hlib.args_parser(__doc__)
     ap.add_argument("--valgrind-build")
     a = hlib.finish_args(ap.parse_args())
-    if not os.path.exists(os.path.join(a.model, "manifest.json")):
-        print("skipped: no model at %s" % a.model)
+    if hlib.no_model(a):
         return 77
     if not shutil.which("valgrind"):
         print("skipped: no valgrind")

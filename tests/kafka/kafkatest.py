@@ -342,14 +342,9 @@ def main(tests, doc, setup):
     called as case(env, cluster)."""
     ap = argparse.ArgumentParser(description=doc)
     ap.add_argument("tests", nargs="*", help="cases to run (default: all): " + " ".join(tests))
-    ap.add_argument("--bin-dir", required=True)
-    ap.add_argument("--source-dir", required=True)
-    ap.add_argument("--model", default=os.environ.get("NEWSCLF_TEST_MODEL"))
-    a = ap.parse_args()
-    if not a.model:
-        a.model = os.path.join(a.source_dir, "models", "default")
-    if not os.path.exists(os.path.join(a.model, "manifest.json")):
-        print("skipped: no model at %s (set NEWSCLF_TEST_MODEL)" % a.model)
+    daemon_test.add_common_args(ap)
+    a = daemon_test.finish_args(ap.parse_args())
+    if daemon_test.no_model(a):
         return 77
     for tool in ("java", "kcat"):
         if subprocess.run(["sh", "-c", "command -v " + tool], stdout=subprocess.DEVNULL).returncode:

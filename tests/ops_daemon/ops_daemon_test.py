@@ -588,14 +588,9 @@ TESTS = {
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("test", choices=sorted(TESTS))
-    ap.add_argument("--bin-dir", required=True)
-    ap.add_argument("--source-dir", required=True)
-    ap.add_argument("--model", default=os.environ.get("NEWSCLF_TEST_MODEL"))
-    a = ap.parse_args()
-    if not a.model:
-        a.model = os.path.join(a.source_dir, "models", "default")
-    if not os.path.exists(os.path.join(a.model, "manifest.json")):
-        print("skipped: no model at %s (set NEWSCLF_TEST_MODEL)" % a.model)
+    dt.add_common_args(ap)
+    a = dt.finish_args(ap.parse_args())
+    if dt.no_model(a):
         return 77
     env = dt.Env(a)
     ok = False
