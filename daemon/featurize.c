@@ -76,9 +76,9 @@ struct nc_fscratch {
     size_t body_from; /* first body occurrence */
     float *acc;       /* dense accumulator, all zero between calls */
     uint32_t *slotmap; /* feature -> slot + 1 (nc_features_slots), all zero between calls */
-    uint32_t *slot_of; /* per occurrence */
-    uint32_t *slot_feat;
-    size_t capslots;
+    uint32_t *slot_of;   /* per occurrence (capslot_of) */
+    uint32_t *slot_feat; /* per distinct feature (capslot_feat) */
+    size_t capslot_of, capslot_feat;
     uint32_t *touched;
     size_t captouched;
     int trace;
@@ -492,9 +492,32 @@ static int field(const nc_featurizer *f, nc_fscratch *s, const char *text, size_
     return 0;
 }
 
+/* Scratch grown by one huge article is given back before the next one, so a
+ * rare 900 KiB article does not pin tens of MiB per worker for good; buffers
+ * for ordinary articles (a few hundred occurrences) are kept. */
+#define SCRATCH_KEEP_OCC ((size_t)1 << 16)
+
+static void scratch_trim(nc_fscratch *s)
+{
+    if (s->capocc <= SCRATCH_KEEP_OCC)
+        return;
+    free(s->occ);
+    free(s->slot_of);
+    free(s->slot_feat);
+    free(s->touched);
+    free(s->html);
+    s->occ = NULL;
+    s->slot_of = s->slot_feat = s->touched = NULL;
+    s->html = NULL;
+    s->capocc = s->capslot_of = s->capslot_feat = s->captouched = s->htmlcap = 0;
+    nc_tokens_release(&s->tok);
+    nc_tokens_init(&s->tok);
+}
+
 int nc_features_extract(const nc_featurizer *f, nc_fscratch *s, const char *title, size_t tlen,
                         const char *body, size_t blen)
 {
+    scratch_trim(s);
     s->nocc = 0;
     s->nnames = 0;
     s->body_words = 0;
@@ -563,22 +586,28 @@ int nc_features_slots(const nc_featurizer *f, nc_fscratch *s, const uint32_t **f
         if (!s->slotmap)
             return -1;
     }
-    if (s->nocc > s->capslots) {
-        size_t cap = s->capocc;
-        uint32_t *a = realloc(s->slot_of, cap * sizeof(*a));
-        if (!a)
+    if (s->nocc > s->capslot_of) {
+        uint32_t *p = realloc(s->slot_of, s->capocc * sizeof(*p));
+        if (!p)
             return -1;
-        s->slot_of = a;
-        uint32_t *b = realloc(s->slot_feat, cap * sizeof(*b));
-        if (!b)
-            return -1;
-        s->slot_feat = b;
-        s->capslots = cap;
+        s->slot_of = p;
+        s->capslot_of = s->capocc;
     }
     uint32_t n = 0;
+    int rc = 0;
     for (size_t i = 0; i < s->nocc; i++) {
         uint32_t idx = s->occ[i].idx, j = s->slotmap[idx];
         if (j == 0) {
+            if (n == s->capslot_feat) { /* sized by distinct features, not occurrences */
+                size_t cap = s->capslot_feat ? s->capslot_feat * 2 : 1024;
+                uint32_t *p = realloc(s->slot_feat, cap * sizeof(*p));
+                if (!p) {
+                    rc = -1;
+                    break;
+                }
+                s->slot_feat = p;
+                s->capslot_feat = cap;
+            }
             s->slot_feat[n] = idx;
             j = ++n;
             s->slotmap[idx] = j;
@@ -587,6 +616,8 @@ int nc_features_slots(const nc_featurizer *f, nc_fscratch *s, const uint32_t **f
     }
     for (uint32_t j = 0; j < n; j++)
         s->slotmap[s->slot_feat[j]] = 0;
+    if (rc != 0)
+        return -1;
     *feat = s->slot_feat;
     *slot_of = s->slot_of;
     *nslots = n;

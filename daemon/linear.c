@@ -96,46 +96,34 @@ int nc_linear_pack(nc_linear *l, const nc_featurizer *f)
 
 /*
  * Scoring through the table (nc_linear_pack), fused. Every distinct feature
- * of the article gets a slot (nc_features_slots) and its table row is copied
- * once, prefetched, into a local table R; the whole document and then each
- * passage are scored from R, so the big table is read once per feature and
- * not once per visit. Within a range, features are visited in order of first
+ * of the article gets a slot (nc_features_slots): tf is accumulated per slot
+ * in a small array, so the whole document and then each passage cost a pass
+ * over their occurrences plus one table row per distinct feature (rows are
+ * prefetched a few features ahead; a passage's rows are still in cache from
+ * the document). Within a range, features are visited in order of first
  * occurrence in the range and tf is accumulated in float, as
  * nc_features_bag() does; the decision values agree with
  * nc_features_vector() + nc_linear_dot() to 1e-9 (tests/core/test_parity.c).
+ * Scratch: 12 bytes per distinct feature, in v.
  */
 struct slot_scratch {
     const uint32_t *feat, *slot_of;
     size_t n;
-    double *R;         /* n rows of (idf, w per label) */
     double *tf;        /* n, zero between ranges */
     uint32_t *touched; /* n */
 };
 
-static int slots_load(const nc_linear *l, const nc_featurizer *f, nc_fscratch *s,
-                      struct nc_svec *v, struct slot_scratch *x)
+static int slots_load(const nc_featurizer *f, nc_fscratch *s, struct nc_svec *v,
+                      struct slot_scratch *x)
 {
     if (nc_features_slots(f, s, &x->feat, &x->slot_of, &x->n) != 0)
         return -1;
-    size_t stride = l->nlabels + 1, n = x->n;
-    if (nc_svec_reserve(v, n * (stride + 1)) != 0)
+    if (nc_svec_reserve(v, x->n) != 0)
         return -1;
-    x->R = v->val;
-    x->tf = v->val + n * stride;
+    x->tf = v->val;
     x->touched = v->idx;
-    enum { AHEAD = 16 };
-    for (size_t j = 0; j < n && j < AHEAD; j++)
-        __builtin_prefetch(l->rows + (size_t)x->feat[j] * stride);
-    for (size_t j = 0; j < n; j++) {
-        if (j + AHEAD < n)
-            __builtin_prefetch(l->rows + (size_t)x->feat[j + AHEAD] * stride);
-        const double *src = l->rows + (size_t)x->feat[j] * stride;
-        double *dst = x->R + j * stride;
-        for (size_t k = 0; k < stride; k++)
-            dst[k] = src[k];
-    }
-    if (n)
-        memset(x->tf, 0, n * sizeof(double));
+    if (x->n)
+        memset(x->tf, 0, x->n * sizeof(double));
     return 0;
 }
 
@@ -154,14 +142,19 @@ static int slots_score(const nc_linear *l, const nc_fscratch *s, const struct sl
             x->touched[nt++] = j;
         x->tf[j] = (double)((float)x->tf[j] + occ[i].w);
     }
+    enum { AHEAD = 16 };
+    for (size_t t = 0; t < nt && t < AHEAD; t++)
+        __builtin_prefetch(l->rows + (size_t)x->feat[x->touched[t]] * stride);
     double dot[2][NC_LINEAR_MAX_LABELS], n2[2] = {0, 0};
     memset(dot, 0, sizeof(dot[0]) * 2);
     size_t kept = 0;
     for (size_t t = 0; t < nt; t++) {
+        if (t + AHEAD < nt)
+            __builtin_prefetch(l->rows + (size_t)x->feat[x->touched[t + AHEAD]] * stride);
         uint32_t j = x->touched[t];
         double tf = x->tf[j];
         x->tf[j] = 0.0;
-        const double *r = x->R + (size_t)j * stride;
+        const double *r = l->rows + (size_t)x->feat[j] * stride;
         if (r[0] == 0.0)
             continue;
         double v = nc_sublinear_tf(tf) * r[0];
@@ -199,7 +192,7 @@ int nc_linear_score(const nc_linear *l, const nc_featurizer *f, nc_fscratch *s, 
     nc_fscratch_occ(s, &nocc);
     struct slot_scratch x;
     if (l->rows) {
-        if (slots_load(l, f, s, v, &x) != 0)
+        if (slots_load(f, s, v, &x) != 0)
             return -1;
         slots_score(l, s, &x, 0, nocc, dec);
     } else {
