@@ -206,11 +206,16 @@ static void keep_raw(nc_article *a, const char *text, size_t n)
     if (memchr(text, '\n', n) || memchr(text, '\r', n))
         return;
     if (n > a->rawcap) {
-        char *p = realloc(a->raw, n);
+        /* Doubling: few distinct block sizes, so a stream of ever larger
+         * articles does not scatter the heap. */
+        size_t cap = a->rawcap ? a->rawcap : 4096;
+        while (cap < n)
+            cap *= 2;
+        char *p = realloc(a->raw, cap);
         if (!p)
             return;
         a->raw = p;
-        a->rawcap = n;
+        a->rawcap = cap;
     }
     memcpy(a->raw, text, n);
     a->rawlen = n;
