@@ -196,14 +196,15 @@ static enum nc_article_error parse_json(nc_article *a, const char *buf, size_t l
     return NC_ART_OK;
 }
 
-/* Keeps a copy of the object's text (jansson accepted it: one valid JSON
- * object, no duplicate keys) when it fits on one line. Out of memory only
+/* Keeps a copy of the object's text (jansson accepted it: one JSON object,
+ * no duplicate keys) when it fits on one line and holds no NUL byte (jansson
+ * lets a raw NUL pass between tokens; JSON does not). Out of memory only
  * means no copy: encoders then serialise the parsed object. */
 static void keep_raw(nc_article *a, const char *text, size_t n)
 {
     while (n > 0 && is_space(text[n - 1]))
         n--;
-    if (memchr(text, '\n', n) || memchr(text, '\r', n))
+    if (memchr(text, '\n', n) || memchr(text, '\r', n) || memchr(text, '\0', n))
         return;
     if (n > a->rawcap) {
         /* Doubling: few distinct block sizes, so a stream of ever larger

@@ -349,6 +349,10 @@ static void test_raw_text(void **state)
     expect_ok(a, "{\"title\": \"t\",\n \"body\": \"b\"}");
     assert_null(nc_article_raw(a, &n));
     assert_int_equal(n, 0);
+    /* a raw NUL between tokens (jansson lets it pass): no raw text either */
+    static const char nul[] = "{\"title\": \"t\"\0, \"body\": \"b\"}";
+    if (parse_n(a, nul, sizeof(nul) - 1, 0) == NC_ART_OK)
+        assert_null(nc_article_raw(a, &n));
     expect_ok(a, "{\"title\": \"short\"}");
     raw = nc_article_raw(a, &n);
     expect_field(raw, n, "{\"title\": \"short\"}");
