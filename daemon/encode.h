@@ -43,6 +43,13 @@ struct nc_encode_opts {
 char *nc_encode_result(const nc_model *m, const nc_article *a, const nc_result *r,
                        const struct nc_encode_opts *opts, size_t *len, char *err, size_t errlen);
 
+/*
+ * A score as the record writes it (jansson's JSON_REAL_PRECISION(6) form,
+ * e.g. "0.5", "1e-5", "3.0"), NUL-terminated into buf; returns its length,
+ * 0 when it does not fit.
+ */
+size_t nc_encode_real(double v, char *buf, size_t buflen);
+
 /* The comma-separated label list of a result ("" when none), into buf. */
 size_t nc_encode_labels_csv(const nc_model *m, const nc_result *r, char *buf, size_t buflen);
 

@@ -10,6 +10,7 @@
 #   core_svmfile core_evaluate core_platt  strict libsvm reader, metrics, calibration
 #   core_model_load                        every way a model directory can be broken
 #   core_parity                            collapsed weights == libsvm on dev.jsonl
+#   core_encode                            output records == a jansson-built reference
 #   core_determinism                       two trainings, byte-identical models
 #   core_cli                               `newsclf` exit codes and outputs (python3)
 #   core_regressions                       fixed core bugs (checked-file loading, finite weights, encoding, title weight)
@@ -61,6 +62,7 @@ set_tests_properties(core_fixtures PROPERTIES FIXTURES_SETUP core_models LABELS 
 
 nc_core_test(model_load FIXTURE LABEL model)
 nc_core_test(parity FIXTURE LABEL model TIMEOUT 300)
+nc_core_test(encode TIMEOUT 120)
 nc_core_test(determinism LABEL model TIMEOUT 300)
 
 # CLI round trips (exit codes, output records, eval, explain, train).
