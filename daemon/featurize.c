@@ -75,7 +75,13 @@ struct nc_fscratch {
     uint32_t body_words;
     size_t body_from; /* first body occurrence */
     float *acc;       /* dense accumulator, all zero between calls */
-    uint32_t *slotmap; /* feature -> slot + 1 (nc_features_slots), all zero between calls */
+    /* nc_features_slots: open-addressing map feature + 1 -> slot, a power of
+     * two at least twice the occurrences (small enough to stay in cache,
+     * unlike a dense table over the feature space); all zero between calls. */
+    struct slot_ent {
+        uint32_t key, slot;
+    } *slotmap;
+    size_t capslotmap;
     uint32_t *slot_of;   /* per occurrence (capslot_of) */
     uint32_t *slot_feat; /* per distinct feature (capslot_feat) */
     size_t capslot_of, capslot_feat;
@@ -506,6 +512,11 @@ static void scratch_trim(nc_fscratch *s)
     free(s->slot_feat);
     free(s->touched);
     free(s->html);
+    if (s->capslotmap > 2 * SCRATCH_KEEP_OCC) {
+        free(s->slotmap);
+        s->slotmap = NULL;
+        s->capslotmap = 0;
+    }
     s->occ = NULL;
     s->slot_of = s->slot_feat = s->touched = NULL;
     s->html = NULL;
@@ -581,8 +592,14 @@ int nc_features_bag(const nc_featurizer *f, nc_fscratch *s, size_t from, size_t 
 int nc_features_slots(const nc_featurizer *f, nc_fscratch *s, const uint32_t **feat,
                       const uint32_t **slot_of, size_t *nslots)
 {
-    if (!s->slotmap) {
-        s->slotmap = calloc(f->dim, sizeof(*s->slotmap));
+    (void)f;
+    size_t want = 1024;
+    while (want < 2 * s->nocc)
+        want *= 2;
+    if (want > s->capslotmap) {
+        free(s->slotmap);
+        s->slotmap = calloc(want, sizeof(*s->slotmap));
+        s->capslotmap = s->slotmap ? want : 0;
         if (!s->slotmap)
             return -1;
     }
@@ -593,11 +610,14 @@ int nc_features_slots(const nc_featurizer *f, nc_fscratch *s, const uint32_t **f
         s->slot_of = p;
         s->capslot_of = s->capocc;
     }
-    uint32_t n = 0;
+    struct slot_ent *map = s->slotmap;
+    uint32_t mask = (uint32_t)s->capslotmap - 1, n = 0;
     int rc = 0;
     for (size_t i = 0; i < s->nocc; i++) {
-        uint32_t idx = s->occ[i].idx, j = s->slotmap[idx];
-        if (j == 0) {
+        uint32_t key = s->occ[i].idx + 1, h = (key * 0x9E3779B1u) & mask;
+        while (map[h].key != 0 && map[h].key != key)
+            h = (h + 1) & mask;
+        if (map[h].key == 0) {
             if (n == s->capslot_feat) { /* sized by distinct features, not occurrences */
                 size_t cap = s->capslot_feat ? s->capslot_feat * 2 : 1024;
                 uint32_t *p = realloc(s->slot_feat, cap * sizeof(*p));
@@ -608,14 +628,21 @@ int nc_features_slots(const nc_featurizer *f, nc_fscratch *s, const uint32_t **f
                 s->slot_feat = p;
                 s->capslot_feat = cap;
             }
-            s->slot_feat[n] = idx;
-            j = ++n;
-            s->slotmap[idx] = j;
+            s->slot_feat[n] = key - 1;
+            map[h].key = key;
+            map[h].slot = n++;
         }
-        s->slot_of[i] = j - 1;
+        s->slot_of[i] = map[h].slot;
     }
-    for (uint32_t j = 0; j < n; j++)
-        s->slotmap[s->slot_feat[j]] = 0;
+    if (n * 8 > s->capslotmap) /* cheaper than finding each entry again */
+        memset(map, 0, s->capslotmap * sizeof(*map));
+    else
+        for (uint32_t j = 0; j < n; j++) {
+            uint32_t key = s->slot_feat[j] + 1, h = (key * 0x9E3779B1u) & mask;
+            while (map[h].key != key)
+                h = (h + 1) & mask;
+            map[h].key = 0;
+        }
     if (rc != 0)
         return -1;
     *feat = s->slot_feat;
