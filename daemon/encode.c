@@ -61,6 +61,7 @@ struct obuf {
     char *p;
     size_t n, cap;
     int ok;
+    const char *why; /* set when a failure is not for lack of memory */
 };
 
 static void ob_put(struct obuf *b, const char *s, size_t n)
@@ -105,6 +106,11 @@ static void ob_string(struct obuf *b, const char *s, size_t n)
         OB_LIT(b, "\"");
         ob_put(b, s, n);
         OB_LIT(b, "\"");
+        return;
+    }
+    if (!nc_utf8_valid(s, n)) {
+        b->ok = 0;
+        b->why = "a string of the record is not valid UTF-8";
         return;
     }
     json_t *j = json_stringn(s, n);
@@ -197,7 +203,7 @@ char *nc_encode_result(const nc_model *m, const nc_article *a, const nc_result *
             snprintf(err, errlen, "cannot encode the scores of label %s", nc_model_label(m, k));
             return NULL;
         }
-    struct obuf b = {NULL, 0, 0, 1};
+    struct obuf b = {NULL, 0, 0, 1, NULL};
     OB_LIT(&b, "{\"schema_version\":");
     ob_int(&b, NC_SCHEMA_VERSION);
     OB_LIT(&b, ",\"id\":");
@@ -268,6 +274,10 @@ char *nc_encode_result(const nc_model *m, const nc_article *a, const nc_result *
     OB_LIT(&b, "}");
     if (!b.ok) {
         free(b.p);
+        if (b.why) {
+            snprintf(err, errlen, "cannot encode the record: %s", b.why);
+            return NULL;
+        }
         goto oom;
     }
     *len = b.n;

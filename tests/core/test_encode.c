@@ -8,7 +8,8 @@
  *   - whole records of every dev article (shipped model) in the CLI's form
  *     and the daemon's (input metadata; article none, all, a field list);
  *   - ids and topics that need escaping, numeric and missing ids, plain
- *     text, a language-skipped result, and refusal of non-finite scores.
+ *     text, a language-skipped result, and refusal of non-finite scores
+ *     and of a topic that is not UTF-8.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -316,6 +317,30 @@ static void test_non_finite_scores_refused(void **state)
     nc_model_free(m);
 }
 
+/* A topic that is not UTF-8 (the record could not be JSON) is refused with
+ * a reason, not written and not blamed on memory. */
+static void test_invalid_utf8_refused(void **state)
+{
+    (void)state;
+    nc_model *m = shipped_model();
+    nc_article *a = nc_article_new();
+    char err[256];
+    const char *msg = "{\"id\": \"n\", \"title\": \"t\"}";
+    assert_int_equal(nc_article_parse(a, msg, strlen(msg), 0, err, sizeof(err)), NC_ART_OK);
+    nc_result r;
+    memset(&r, 0, sizeof(r));
+    r.nlabels = nc_model_nlabels(m);
+    struct nc_input_meta in = {"bad\xff\xfetopic", 0, 0, 0, 0};
+    struct nc_encode_opts o = {NC_ARTICLE_NONE, NULL, 0, &in};
+    size_t len;
+    char *out = nc_encode_result(m, a, &r, &o, &len, err, sizeof(err));
+    if (out)
+        fail_msg("a record with a non-UTF-8 topic was written: %s", out);
+    assert_contains(err, "UTF-8");
+    nc_article_free(a);
+    nc_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -323,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_dev_records_match_reference),
         cmocka_unit_test(test_unusual_articles_match_reference),
         cmocka_unit_test(test_non_finite_scores_refused),
+        cmocka_unit_test(test_invalid_utf8_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
