@@ -634,7 +634,7 @@ int nc_features_slots(const nc_featurizer *f, nc_fscratch *s, const uint32_t **f
         }
         s->slot_of[i] = map[h].slot;
     }
-    if (n * 8 > s->capslotmap) /* cheaper than finding each entry again */
+    if ((size_t)n * 8 > s->capslotmap) /* cheaper than finding each entry again */
         memset(map, 0, s->capslotmap * sizeof(*map));
     else
         for (uint32_t j = 0; j < n; j++) {
