@@ -22,11 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include "article.h"
 #include "featurize.h"
 #include "model.h"
+#include "util.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
@@ -55,13 +55,6 @@ struct opts {
     int stages;
     int fasttext; /* 0 no, 1 text only, 2 with labels */
 };
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Peak resident set size so far, in MiB (ru_maxrss is KiB on Linux). */
 static double peak_rss_mib(void)
@@ -188,7 +181,7 @@ static double run_round(const nc_model *m, nc_workspace *ws, nc_article *a, cons
     struct nc_fscratch *fs = nc_workspace_fscratch(ws);
     size_t L = nc_model_nlabels(m);
     memset(c, 0, sizeof(*c));
-    double t0 = now();
+    double t0 = nc_now();
     for (size_t i = 0; i < in->nlines; i++) {
         const struct line *ln = &in->line[i];
         if (nc_article_parse(a, in->data + ln->off, ln->len, 0, err, sizeof(err)) != NC_ART_OK) {
@@ -216,7 +209,7 @@ static double run_round(const nc_model *m, nc_workspace *ws, nc_article *a, cons
                 c->on[k] += r.on[k];
         }
     }
-    return now() - t0;
+    return nc_now() - t0;
 }
 
 static int cmp_double(const void *pa, const void *pb)
@@ -426,7 +419,7 @@ static void print_kv(const struct opts *o, const nc_model *m, const struct input
 
 int main(int argc, char **argv)
 {
-    double t_start = now();
+    double t_start = nc_now();
     struct opts o;
     struct input in = {0};
     struct report r;
@@ -450,7 +443,7 @@ int main(int argc, char **argv)
         return rc;
     }
 
-    double t0 = now();
+    double t0 = nc_now();
     if (nc_model_load(o.model, &m, err, sizeof(err)) != 0) {
         fprintf(stderr, "bench/classify: %s\n", err);
         goto fail;
@@ -459,15 +452,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench/classify: out of memory\n");
         goto fail;
     }
-    r.load_s = now() - t0;
+    r.load_s = nc_now() - t0;
     r.rss_after_load = peak_rss_mib();
 
-    t0 = now();
+    t0 = nc_now();
     if (input_read(o.file, &in, err, sizeof(err)) != 0) {
         fprintf(stderr, "bench/classify: %s\n", err);
         goto fail;
     }
-    r.read_s = now() - t0;
+    r.read_s = nc_now() - t0;
 
     if (!(r.round_s = calloc(o.rounds, sizeof(*r.round_s)))) {
         fprintf(stderr, "bench/classify: out of memory\n");
@@ -504,7 +497,7 @@ int main(int argc, char **argv)
                 r.counts.failed, in.nlines);
     r.rss_peak = peak_rss_mib();
     r.cpu_s = cpu_seconds();
-    r.total_s = now() - t_start;
+    r.total_s = nc_now() - t_start;
     if (o.kv)
         print_kv(&o, m, &in, &r);
     else

@@ -64,13 +64,6 @@ static void install_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- shared: configuration and clients ---- */
 
 /* A repeatable string option. */
@@ -180,7 +173,7 @@ static int private_group(rd_kafka_conf_t *conf, const char *cmd)
     gethostname(host, sizeof(host) - 1);
     host[sizeof(host) - 1] = '\0';
     snprintf(id, sizeof(id), "newsclf-%s-%s-%ld-%lld", cmd, host, (long)getpid(),
-             (long long)wall_ms());
+             (long long)nc_wall_ms());
     return kset(conf, "group.id", id, cmd);
 }
 
@@ -1108,7 +1101,7 @@ static int recl_message(struct recl *r, const rd_kafka_message_t *m)
     meta.partition = m->partition;
     meta.offset = m->offset;
     meta.timestamp_ms = rd_kafka_message_timestamp(m, NULL);
-    meta.classified_at_ms = wall_ms();
+    meta.classified_at_ms = nc_wall_ms();
     memset(&enc, 0, sizeof(enc));
     enc.article_mode = (enum nc_article_mode)r->cfg->outputs.article_fields;
     enc.fields = (const char *const *)r->cfg->outputs.fields;

@@ -534,7 +534,6 @@ struct dm {
 
 static struct dm *g;
 
-
 static double wall_seconds(void)
 {
     struct timespec ts;

@@ -166,13 +166,6 @@ static void set_fatal(nc_pipeline *p, const char *fmt, ...)
     nc_log_error(p->log, "fatal: %s", p->fatal_msg);
 }
 
-static long long wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- runtime ---- */
 
 static void runtime_unref(struct runtime *rt)
@@ -385,7 +378,7 @@ static void classify_job(const nc_pipeline *p, struct wctx *w, struct job *j)
     meta.partition = m->partition;
     meta.offset = m->offset;
     meta.timestamp_ms = rd_kafka_message_timestamp(m, NULL);
-    meta.classified_at_ms = wall_ms();
+    meta.classified_at_ms = nc_wall_ms();
     enc = rt->enc;
     enc.input = &meta;
     j->value =

@@ -40,5 +40,7 @@ time_t nc_build_time(void);
 double nc_now(void);
 long long nc_now_ms(void);
 unsigned long long nc_now_us(void);
+/* Wall clock (CLOCK_REALTIME), milliseconds since the epoch. */
+int64_t nc_wall_ms(void);
 
 #endif
