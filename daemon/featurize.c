@@ -634,15 +634,7 @@ int nc_features_slots(const nc_featurizer *f, nc_fscratch *s, const uint32_t **f
         }
         s->slot_of[i] = map[h].slot;
     }
-    if ((size_t)n * 8 > s->capslotmap) /* cheaper than finding each entry again */
-        memset(map, 0, s->capslotmap * sizeof(*map));
-    else
-        for (uint32_t j = 0; j < n; j++) {
-            uint32_t key = s->slot_feat[j] + 1, h = (key * 0x9E3779B1u) & mask;
-            while (map[h].key != key)
-                h = (h + 1) & mask;
-            map[h].key = 0;
-        }
+    memset(map, 0, s->capslotmap * sizeof(*map)); /* 8 KiB for a usual article */
     if (rc != 0)
         return -1;
     *feat = s->slot_feat;
