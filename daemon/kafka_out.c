@@ -72,13 +72,24 @@ static int has_key(const nc_kv *kvs, size_t n, const char *key)
     return 0;
 }
 
+/* A numeric property of conf, or dflt when it cannot be read or is not
+ * positive. */
+static long long conf_num(const rd_kafka_conf_t *conf, const char *key, long long dflt)
+{
+    char buf[64];
+    size_t n = sizeof(buf);
+    if (rd_kafka_conf_get(conf, key, buf, &n) != RD_KAFKA_CONF_OK)
+        return dflt;
+    long long v = strtoll(buf, NULL, 10);
+    return v > 0 ? v : dflt;
+}
+
 int nc_kafka_out_new(const nc_config *cfg, const char *bootstrap, nc_log *log, nc_kafka_dr_fn dr,
                      void *owner, nc_kafka_out **out, char *err, size_t errlen)
 {
     nc_kafka_out *o = NULL;
     rd_kafka_conf_t *conf = NULL;
-    char errstr[512], buf[64], txn_id[512];
-    size_t bufsz = sizeof(buf);
+    char errstr[512], txn_id[512];
     const nc_kv *kv = cfg->kafka.producer;
     size_t nkv = cfg->kafka.n_producer;
 
@@ -122,12 +133,9 @@ int nc_kafka_out_new(const nc_config *cfg, const char *bootstrap, nc_log *log, n
          * expired the transaction and fenced this producer. Unless set, a
          * message gets half the transaction timeout, so the abort ends first. */
         if (!has_key(kv, nkv, "message.timeout.ms") && !has_key(kv, nkv, "delivery.timeout.ms")) {
-            long ttm = 60000;
-            if (rd_kafka_conf_get(conf, "transaction.timeout.ms", buf, &bufsz) == RD_KAFKA_CONF_OK)
-                ttm = strtol(buf, NULL, 10);
-            bufsz = sizeof(buf);
+            long long ttm = conf_num(conf, "transaction.timeout.ms", 60000);
             char mt[32];
-            snprintf(mt, sizeof(mt), "%ld", ttm / 2 > 1000 ? ttm / 2 : 1000);
+            snprintf(mt, sizeof(mt), "%lld", ttm / 2 > 1000 ? ttm / 2 : 1000);
             if (nc_kconf_set(conf, "message.timeout.ms", mt, err, errlen))
                 goto fail;
         }
@@ -136,13 +144,8 @@ int nc_kafka_out_new(const nc_config *cfg, const char *bootstrap, nc_log *log, n
                nc_kconf_set(conf, "message.timeout.ms", "0", err, errlen)) {
         goto fail;
     }
-    if (rd_kafka_conf_get(conf, "message.max.bytes", buf, &bufsz) == RD_KAFKA_CONF_OK)
-        o->max_message_bytes = (size_t)strtoul(buf, NULL, 10);
-    if (o->max_message_bytes == 0)
-        o->max_message_bytes = 1000000;
-    bufsz = sizeof(buf);
-    if (rd_kafka_conf_get(conf, "batch.size", buf, &bufsz) == RD_KAFKA_CONF_OK)
-        o->batch_size = (size_t)strtoul(buf, NULL, 10);
+    o->max_message_bytes = (size_t)conf_num(conf, "message.max.bytes", 1000000);
+    o->batch_size = (size_t)conf_num(conf, "batch.size", 0);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_error_cb(conf, on_error);
     rd_kafka_conf_set_opaque(conf, o);
