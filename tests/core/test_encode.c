@@ -285,60 +285,78 @@ static void test_unusual_articles_match_reference(void **state)
     nc_model_free(m);
 }
 
-static void test_non_finite_scores_refused(void **state)
+/* Refusals: the shipped model and one parsed article, shared by the tests
+ * below (setup/teardown). */
+struct refusal {
+    nc_model *m;
+    nc_article *a;
+};
+
+static int refusal_setup(void **state)
 {
-    (void)state;
-    nc_model *m = shipped_model();
-    nc_article *a = nc_article_new();
+    struct refusal *f = malloc(sizeof(*f));
     char err[256];
     const char *msg = "{\"id\": \"n\", \"title\": \"t\"}";
-    assert_int_equal(nc_article_parse(a, msg, strlen(msg), 0, err, sizeof(err)), NC_ART_OK);
+    assert_non_null(f);
+    f->m = shipped_model();
+    f->a = nc_article_new();
+    assert_int_equal(nc_article_parse(f->a, msg, strlen(msg), 0, err, sizeof(err)), NC_ART_OK);
+    *state = f;
+    return 0;
+}
+
+static int refusal_teardown(void **state)
+{
+    struct refusal *f = *state;
+    nc_article_free(f->a);
+    nc_model_free(f->m);
+    free(f);
+    return 0;
+}
+
+/* Fails unless the record is refused with a reason that contains needle. */
+static void expect_refused(const struct refusal *f, const nc_result *r,
+                           const struct nc_encode_opts *o, const char *needle)
+{
+    char err[256] = "";
+    size_t len;
+    char *out = nc_encode_result(f->m, f->a, r, o, &len, err, sizeof(err));
+    if (out)
+        fail_msg("written although it should be refused (%s): %s", needle, out);
+    assert_contains(err, needle);
+}
+
+static void test_non_finite_scores_refused(void **state)
+{
+    const struct refusal *f = *state;
     const double bad[] = {NAN, INFINITY, -INFINITY};
     for (size_t i = 0; i < 3; i++)
         for (int which = 0; which < 2; which++) {
             nc_result r;
             memset(&r, 0, sizeof(r));
-            r.nlabels = nc_model_nlabels(m);
+            r.nlabels = nc_model_nlabels(f->m);
             if (which)
                 r.decision[1] = bad[i];
             else
                 r.prob[1] = bad[i];
-            size_t len;
-            err[0] = '\0';
-            char *out = nc_encode_result(m, a, &r, NULL, &len, err, sizeof(err));
-            if (out)
-                fail_msg("a non-finite score was written: %s", out);
-            assert_contains(err, nc_model_label(m, 1));
+            expect_refused(f, &r, NULL, nc_model_label(f->m, 1));
             /* A skipped result has no scores to refuse. */
             r.skipped = NC_SKIP_LANGUAGE;
-            check_record(m, a, &r, NULL, "skipped with a non-finite score");
+            check_record(f->m, f->a, &r, NULL, "skipped with a non-finite score");
         }
-    nc_article_free(a);
-    nc_model_free(m);
 }
 
 /* A topic that is not UTF-8 (the record could not be JSON) is refused with
  * a reason, not written and not blamed on memory. */
 static void test_invalid_utf8_refused(void **state)
 {
-    (void)state;
-    nc_model *m = shipped_model();
-    nc_article *a = nc_article_new();
-    char err[256];
-    const char *msg = "{\"id\": \"n\", \"title\": \"t\"}";
-    assert_int_equal(nc_article_parse(a, msg, strlen(msg), 0, err, sizeof(err)), NC_ART_OK);
+    const struct refusal *f = *state;
     nc_result r;
     memset(&r, 0, sizeof(r));
-    r.nlabels = nc_model_nlabels(m);
+    r.nlabels = nc_model_nlabels(f->m);
     struct nc_input_meta in = {"bad\xff\xfetopic", 0, 0, 0, 0};
     struct nc_encode_opts o = {NC_ARTICLE_NONE, NULL, 0, &in};
-    size_t len;
-    char *out = nc_encode_result(m, a, &r, &o, &len, err, sizeof(err));
-    if (out)
-        fail_msg("a record with a non-UTF-8 topic was written: %s", out);
-    assert_contains(err, "UTF-8");
-    nc_article_free(a);
-    nc_model_free(m);
+    expect_refused(f, &r, &o, "UTF-8");
 }
 
 int main(void)
@@ -347,8 +365,10 @@ int main(void)
         cmocka_unit_test(test_real_matches_jansson),
         cmocka_unit_test(test_dev_records_match_reference),
         cmocka_unit_test(test_unusual_articles_match_reference),
-        cmocka_unit_test(test_non_finite_scores_refused),
-        cmocka_unit_test(test_invalid_utf8_refused),
+        cmocka_unit_test_setup_teardown(test_non_finite_scores_refused, refusal_setup,
+                                        refusal_teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_utf8_refused, refusal_setup,
+                                        refusal_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
