@@ -66,12 +66,19 @@ def inputs_file(env):
     return path, len(lines), big
 
 
+def make_topics(env, c, prefix, partitions):
+    """PREFIX.articles and PREFIX.labeled with that many partitions (the
+    latter limited to TOPIC_LIMIT bytes), PREFIX.deadletter and the label
+    topics with one."""
+    c.topics([(prefix + ".articles", partitions), (prefix + ".deadletter", 1)] +
+             [("%s.labeled.%s" % (prefix, lab), 1) for lab in env.labels])
+    c.topics([(prefix + ".labeled", partitions)], configs=["max.message.bytes=%d" % TOPIC_LIMIT])
+
+
 def poison_run(env, c, prefix, delivery):
     group = prefix + "-group"
     intopic, agg, dl = prefix + ".articles", prefix + ".labeled", prefix + ".deadletter"
-    c.topics([(intopic, 3), (dl, 1)] +
-             [("%s.labeled.%s" % (prefix, lab), 1) for lab in env.labels])
-    c.topics([(agg, 3)], configs=["max.message.bytes=%d" % TOPIC_LIMIT])
+    make_topics(env, c, prefix, 3)
     path, total, big = inputs_file(env)
     kt.precommit(env, c, group, intopic)
     kt.produce(env, c, intopic, path, total)
@@ -128,9 +135,7 @@ WARNING = "takes record batches of at most"
 def t_limits(env, c):
     prefix = "limp"
     agg = prefix + ".labeled"
-    c.topics([(prefix + ".articles", 1), (prefix + ".deadletter", 1)] +
-             [("%s.labeled.%s" % (prefix, lab), 1) for lab in env.labels])
-    c.topics([(agg, 1)], configs=["max.message.bytes=%d" % TOPIC_LIMIT])
+    make_topics(env, c, prefix, 1)
     kt.precommit(env, c, prefix + "-group", prefix + ".articles")
     d = kt.start_daemon(env, c, prefix, prefix + "-group", prefix + "-1", "at-least-once")
     want = "output topic %s %s %d bytes" % (agg, WARNING, TOPIC_LIMIT)
