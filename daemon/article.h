@@ -65,9 +65,10 @@ json_t *nc_article_json(const nc_article *a);
  * The JSON object's text exactly as received (surrounding whitespace cut),
  * or NULL: for plain text, when the text spans several lines (so that a
  * record embedding it stays on one line), and when it holds a NUL byte
- * (jansson accepts one between tokens, other JSON parsers do not). It is a valid JSON object with no
- * duplicate keys, so outputs can embed it without serialising the parsed
- * object again, and the article's numbers and escapes pass through untouched.
+ * (jansson accepts one between tokens, other JSON parsers do not). It is a
+ * valid JSON object with no duplicate keys, so outputs can embed it without
+ * serialising the parsed object again, and the article's numbers and escapes
+ * pass through untouched.
  */
 const char *nc_article_raw(const nc_article *a, size_t *len);
 
