@@ -23,10 +23,11 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "article.h"
-#include "featurize.h"
-#include "model.h"
-#include "util.h"
+#include "core/article.h"
+#include "core/featurize.h"
+#include "core/model.h"
+#include "base/util.h"
+#include "base/clock.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2

@@ -575,7 +575,7 @@ static int cmd_offsets(int argc, char **argv)
             committed += l->elems[p].offset;
     /* End offsets through offsets_for_times (timestamp -1: the end), not
      * rd_kafka_query_watermark_offsets, which ignores its timeout while a
-     * broker is down (KAFKA-NOTES.md #4460). */
+     * broker is down (docs/kafka.md #4460). */
     for (int p = 0; p < np; p++)
         l->elems[p].offset = RD_KAFKA_OFFSET_END;
     r = rd_kafka_offsets_for_times(rk, l, 10000);

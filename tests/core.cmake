@@ -25,7 +25,7 @@ function(nc_core_test name)
   cmake_parse_arguments(T "FIXTURE;DISABLED" "TIMEOUT;LABEL" "" ${ARGN})
   add_executable(test_core_${name} ${NC_CORE_TESTS}/test_${name}.c)
   target_include_directories(test_core_${name} PRIVATE ${NC_CORE_TESTS})
-  target_link_libraries(test_core_${name} PRIVATE newsclf_core PkgConfig::CMOCKA)
+  target_link_libraries(test_core_${name} PRIVATE newsclf_train newsclf_core PkgConfig::CMOCKA)
   target_compile_definitions(test_core_${name} PRIVATE
     NC_TEST_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
     NC_TEST_CORPUS="${NC_CORE_CORPUS}"

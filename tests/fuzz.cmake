@@ -11,7 +11,7 @@ add_executable(fuzz_regress
   ${NC_FUZZ_DIR}/harness_config.c
   ${NC_FUZZ_DIR}/harness_model.c
   ${NC_FUZZ_DIR}/harness_encode.c)
-target_link_libraries(fuzz_regress PRIVATE newsclf_core newsclf_config Threads::Threads)
+target_link_libraries(fuzz_regress PRIVATE newsclf_train newsclf_core newsclf_config Threads::Threads)
 target_compile_definitions(fuzz_regress PRIVATE NC_FUZZ_SOURCE_DIR="${NC_FUZZ_SRC}")
 add_test(NAME fuzz_regressions
   COMMAND fuzz_regress ${NC_FUZZ_DIR}/regressions ${NC_FUZZ_DIR}/corpus)

@@ -1,5 +1,5 @@
 /*
- * test_config.c - the YAML configuration module (daemon/config.[ch]).
+ * test_config.c - the YAML configuration module (daemon/config/config.[ch]).
  *
  * Real files under tests/data/config/ (NC_TEST_CONFIG_DIR) and the shipped
  * config/newsclf.yaml (NC_SHIPPED_CONFIG). Error tests assert the exact
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config/config.h"
 
 #ifndef NC_TEST_CONFIG_DIR
 #error "NC_TEST_CONFIG_DIR must name tests/data/config"

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "article.h"
+#include "core/article.h"
 #include "testutil.h"
 
 static int setup(void **state)

@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
+#include "core/model.h"
 #include "testutil.h"
-#include "train.h"
+#include "train/train.h"
 
 #define EPOCH "1700000000" /* 2023-11-14T22:13:20Z */
 #define EPOCH_TEXT "2023-11-14T22:13:20Z"

@@ -23,11 +23,12 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "article.h"
-#include "encode.h"
-#include "model.h"
+#include "core/article.h"
+#include "core/encode.h"
+#include "core/model.h"
 #include "testutil.h"
-#include "util.h"
+#include "base/util.h"
+#include "base/clock.h"
 
 /* ---- the reference: the record as a jansson tree, dumped ---- */
 

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "evaluate.h"
+#include "core/evaluate.h"
 #include "testutil.h"
 
 /*

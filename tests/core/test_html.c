@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "html.h"
-#include "util.h"
+#include "core/html.h"
+#include "base/util.h"
 
 /* Strips text[0..len) into an exactly-sized heap buffer; returns a NUL-terminated copy. */
 static char *strip_n(const char *text, size_t len, size_t *outlen)

@@ -23,10 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "article.h"
-#include "model.h"
+#include "core/article.h"
+#include "core/model.h"
 #include "testutil.h"
-#include "util.h"
+#include "base/util.h"
 
 static char fixture[4096];
 

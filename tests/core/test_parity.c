@@ -35,12 +35,13 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#include "article.h"
-#include "featurize.h"
-#include "linear.h"
-#include "model.h"
+#include "core/article.h"
+#include "core/featurize.h"
+#include "core/linear.h"
+#include "core/model.h"
 #include "testutil.h"
-#include "util.h"
+#include "base/util.h"
+#include "base/clock.h"
 
 #define TOL 1e-9
 

@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "platt.h"
+#include "core/platt.h"
 
 static void assert_monotone(const struct nc_platt *p)
 {

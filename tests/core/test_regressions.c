@@ -41,13 +41,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "article.h"
-#include "encode.h"
-#include "featurize.h"
-#include "model.h"
-#include "svmfile.h"
+#include "core/article.h"
+#include "core/encode.h"
+#include "core/featurize.h"
+#include "core/model.h"
+#include "core/svmfile.h"
 #include "testutil.h"
-#include "util.h"
+#include "base/util.h"
 
 /* Bug 1: header order that libsvm cannot read safely. */
 static void test_svmfile_needs_nr_class_first(void **state)

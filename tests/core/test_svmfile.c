@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "svmfile.h"
+#include "core/svmfile.h"
 #include "testutil.h"
 
 #define DIM 10

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tokenize.h"
-#include "util.h"
+#include "core/tokenize.h"
+#include "base/util.h"
 
 /* Tokenizes text[0..len) and checks the tokens are exactly want[0..n). */
 static void expect_tokens_n(const char *text, size_t len, const char *const *want, size_t n)

@@ -191,7 +191,7 @@ def wait_count(env, broker, topic, n, timeout):
 
 
 def precommit(env, broker):
-    # auto.offset.reset=error (KAFKA-NOTES.md): the group must start from a
+    # auto.offset.reset=error (docs/kafka.md): the group must start from a
     # committed offset, so a silent reset on the mock shows as a failure.
     env.tool("commit", "-b", broker.bs, "-g", "newsclf", "-t", IN)
 
@@ -535,7 +535,7 @@ def t_shutdown_brokergone(env):
 
 
 def t_signals(env):
-    # SIGTERM while the broker is down at start (KAFKA-NOTES.md #4381: no
+    # SIGTERM while the broker is down at start (docs/kafka.md #4381: no
     # close of a consumer that never had partitions): a clean, quick exit.
     b = Broker(env, down=True)
     d = Daemon(env, b, offset_reset="earliest")

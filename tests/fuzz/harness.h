@@ -24,9 +24,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "article.h"
-#include "encode.h"
-#include "model.h"
+#include "core/article.h"
+#include "core/encode.h"
+#include "core/model.h"
 
 int fuzz_article_init(void);
 int fuzz_article(const uint8_t *data, size_t size);

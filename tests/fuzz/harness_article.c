@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "util.h"
+#include "base/util.h"
 
 #define T "article"
 

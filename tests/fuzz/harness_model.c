@@ -36,9 +36,9 @@
 #include <svm.h>
 
 #include "harness.h"
-#include "svmfile.h"
-#include "train.h"
-#include "util.h"
+#include "core/svmfile.h"
+#include "train/train.h"
+#include "base/util.h"
 
 #define T "model"
 

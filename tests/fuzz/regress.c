@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "util.h"
+#include "base/util.h"
 
 #define INPUT_TIMEOUT 120 /* seconds */
 /* An input that makes the code under test eat memory fails the test instead

@@ -310,7 +310,7 @@ def daemon_args(prefix, group, instance, delivery, extra=()):
          "--set", "kafka.instance_id=" + instance,
          "--set", "kafka.delivery=" + delivery,
          # a killed instance's open transaction blocks read_committed readers
-         # and its partitions' next owner until it times out (KAFKA-NOTES.md)
+         # and its partitions' next owner until it times out (docs/kafka.md)
          "--set", "kafka.producer.transaction.timeout.ms=10000",
          "--set", "kafka.consumer.session.timeout.ms=6000"]
     return a + list(extra)

@@ -9,7 +9,7 @@ also have no duplicate.
        counted and printed);
   eos  exactly-once: every input exactly once, label topics consistent.
 
-If the daemon exits with an error on the way (e.g. KAFKA-NOTES.md #4438, a
+If the daemon exits with an error on the way (e.g. docs/kafka.md #4438, a
 fatal idempotence error after a broker loss) it is restarted, as systemd
 would (Restart=on-failure), and the restart is reported: the guarantee is
 about what reaches Kafka, not about one process surviving.

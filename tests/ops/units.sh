@@ -8,7 +8,7 @@
 #     fails); the base targets and /bin/kill (ExecReload) are copied in;
 #   - `systemd-analyze security --offline=yes --root` gives both an overall
 #     exposure level <= 2.0 (printed).
-# No systemd as PID 1 is needed (KAFKA-NOTES.md, "systemd here").
+# No systemd as PID 1 is needed (docs/kafka.md, "systemd here").
 set -euo pipefail
 src=$(cd "$1" && pwd)
 pkg=$2

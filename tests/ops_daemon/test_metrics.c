@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "metrics.h"
+#include "service/metrics.h"
 
 static char *render(nc_registry *r)
 {

@@ -1,0 +1,32 @@
+/*
+ * util.h - small helpers shared by the core: UTF-8 validation, file
+ * reading and writing, hashing (xxh3). Clocks are in clock.h.
+ */
+#ifndef NC_UTIL_H
+#define NC_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Decodes one UTF-8 sequence at s[0..n) (n >= 1): returns its length and the
+ * code point, or 0 for an invalid (overlong, surrogate, out of range,
+ * truncated) sequence.
+ */
+size_t nc_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+/* Encodes a code point (<= U+10FFFF) into out (4 bytes room); returns the length. */
+size_t nc_utf8_encode(uint32_t cp, char *out);
+
+/* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
+int nc_utf8_valid(const char *s, size_t n);
+
+/* Reads a whole file into a NUL-terminated malloc'd buffer. */
+int nc_read_file(const char *path, char **data, size_t *len, size_t max, char *err, size_t errlen);
+
+/* Writes a file atomically-enough for model building (write, fsync, close). */
+int nc_write_file(const char *path, const void *data, size_t len, char *err, size_t errlen);
+
+/* xxh3-64 of a buffer as 16 lower-case hex digits (out: 17 bytes). */
+void nc_hash_hex(const void *data, size_t len, char out[17]);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * linear.h - collapsed one-vs-rest linear SVMs and the scoring path.
+ *
+ * A linear libsvm model is sum_i coef_i <sv_i, x> - rho, which collapses to
+ * <w, x> + b. nc_linear holds w for every label interleaved by feature
+ * (w[idx * nlabels + label]) so one article costs one pass over its
+ * non-zeros. nc_linear_score() is THE scoring path: training's
+ * cross-validation and serving both call it, so their scores agree.
+ */
+#ifndef NC_LINEAR_H
+#define NC_LINEAR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/featurize.h"
+
+struct svm_model;
+
+#define NC_LINEAR_MAX_LABELS 64
+
+typedef struct nc_linear {
+    size_t nlabels;
+    uint32_t dim;
+    double *w; /* dim * nlabels */
+    double *b; /* nlabels */
+    /* Scoring table (nc_linear_pack): per feature, idf (0 when the feature is
+     * dropped) then w of every label, so scoring reads one row per feature. */
+    double *rows; /* dim * (nlabels + 1), or NULL */
+    uint32_t word_dim; /* features below this index form the word block */
+} nc_linear;
+
+int nc_linear_init(nc_linear *l, size_t nlabels, uint32_t dim);
+void nc_linear_release(nc_linear *l);
+
+/*
+ * Collapses a two-class linear-kernel libsvm model into label column `label`.
+ * `positive` is the class value meaning "has the label"; libsvm orders classes
+ * by first appearance in the training data, so the sign is fixed here.
+ */
+int nc_linear_set_from_svm(nc_linear *l, size_t label, const struct svm_model *m, int positive,
+                           char *err, size_t errlen);
+
+/* Builds the scoring table from w and the featurizer's idf. Returns 0 or -1. */
+int nc_linear_pack(nc_linear *l, const nc_featurizer *f);
+
+/* Decision values of one vector for every label (no passages). */
+void nc_linear_dot(const nc_linear *l, const struct nc_svec *x, double *dec);
+
+/*
+ * Scores an article: decision value per label = max over the whole-document
+ * vector and every passage vector (featurize.h). `v` is caller scratch.
+ * With a scoring table (nc_linear_pack) tf-idf weighting, normalisation and
+ * the dot products are fused into one pass over the distinct features; the
+ * values are those of nc_features_vector() + nc_linear_dot().
+ */
+int nc_linear_score(const nc_linear *l, const nc_featurizer *f, nc_fscratch *s, struct nc_svec *v,
+                    const char *title, size_t tlen, const char *body, size_t blen, double *dec);
+
+#endif

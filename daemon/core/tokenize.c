@@ -1,0 +1,190 @@
+/* tokenize.c - see tokenize.h. */
+#include "core/tokenize.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+
+void nc_tokens_init(nc_tokens *t)
+{
+    memset(t, 0, sizeof(*t));
+}
+
+void nc_tokens_clear(nc_tokens *t)
+{
+    t->nchars = 0;
+    t->n = 0;
+}
+
+void nc_tokens_release(nc_tokens *t)
+{
+    free(t->chars);
+    free(t->tok);
+    nc_tokens_init(t);
+}
+
+/* ASCII: the lower-cased letter, '0' for a digit, 0 for a separator. */
+static const char ascii_map[128] = {
+    ['0'] = '0', ['1'] = '0', ['2'] = '0', ['3'] = '0', ['4'] = '0', ['5'] = '0', ['6'] = '0',
+    ['7'] = '0', ['8'] = '0', ['9'] = '0', ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd',
+    ['E'] = 'e', ['F'] = 'f', ['G'] = 'g', ['H'] = 'h', ['I'] = 'i', ['J'] = 'j', ['K'] = 'k',
+    ['L'] = 'l', ['M'] = 'm', ['N'] = 'n', ['O'] = 'o', ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r',
+    ['S'] = 's', ['T'] = 't', ['U'] = 'u', ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y',
+    ['Z'] = 'z', ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f',
+    ['g'] = 'g', ['h'] = 'h', ['i'] = 'i', ['j'] = 'j', ['k'] = 'k', ['l'] = 'l', ['m'] = 'm',
+    ['n'] = 'n', ['o'] = 'o', ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't',
+    ['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z'};
+
+/* Folded lower-case forms of U+00C0..U+00FF; "" marks a separator. */
+static const char *const latin1[64] = {
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+    "d", "n", "o", "o", "o", "o", "o", "",  "o", "u", "u", "u", "u", "y", "th", "ss",
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+    "d", "n", "o", "o", "o", "o", "o", "",  "o", "u", "u", "u", "u", "y", "th", "y"};
+
+/* Base letters of U+0100..U+017F (Latin Extended-A), two per pair mostly. */
+static const char *latin_ext_a(uint32_t cp)
+{
+    static const struct {
+        uint16_t last;
+        const char *s;
+    } ranges[] = {{0x105, "a"}, {0x10D, "c"}, {0x111, "d"}, {0x11B, "e"}, {0x123, "g"},
+                  {0x127, "h"}, {0x131, "i"}, {0x133, "ij"}, {0x135, "j"}, {0x138, "k"},
+                  {0x142, "l"}, {0x14B, "n"}, {0x151, "o"}, {0x153, "oe"}, {0x159, "r"},
+                  {0x161, "s"}, {0x167, "t"}, {0x173, "u"}, {0x175, "w"}, {0x178, "y"},
+                  {0x17E, "z"}, {0x17F, "s"}};
+    for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+        if (cp <= ranges[i].last)
+            return ranges[i].s;
+    return NULL;
+}
+
+/* Code points outside ASCII that separate tokens (punctuation, symbols). */
+static int is_separator(uint32_t cp)
+{
+    return (cp >= 0x80 && cp <= 0xBF) || cp == 0xD7 || cp == 0xF7 ||
+           (cp >= 0x2000 && cp <= 0x206F) || (cp >= 0x20A0 && cp <= 0x20CF) ||
+           (cp >= 0x2190 && cp <= 0x2BFF) || (cp >= 0x3000 && cp <= 0x303F) ||
+           (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF0F) ||
+           (cp >= 0xFF1A && cp <= 0xFF20) || (cp >= 0xFF3B && cp <= 0xFF40) ||
+           (cp >= 0xFF5B && cp <= 0xFF65) || cp == 0xFEFF || (cp >= 0xD800 && cp <= 0xDFFF) ||
+           (cp >= 0x1F000 && cp <= 0x1FAFF) || (cp >= 0xE000 && cp <= 0xF8FF);
+}
+
+/* Lower-case mapping outside the folded Latin ranges. */
+static uint32_t lower_other(uint32_t cp)
+{
+    if (cp >= 0x391 && cp <= 0x3A9 && cp != 0x3A2)
+        return cp + 0x20; /* Greek capitals */
+    if (cp >= 0x410 && cp <= 0x42F)
+        return cp + 0x20; /* Cyrillic А..Я */
+    if (cp >= 0x400 && cp <= 0x40F)
+        return cp + 0x50; /* Cyrillic Ѐ..Џ */
+    return cp;
+}
+
+static int reserve(nc_tokens *t, size_t chars)
+{
+    if (t->nchars + chars > t->capchars) {
+        size_t cap = t->capchars ? t->capchars * 2 : 4096;
+        while (cap < t->nchars + chars)
+            cap *= 2;
+        char *p = realloc(t->chars, cap);
+        if (!p)
+            return -1;
+        t->chars = p;
+        t->capchars = cap;
+    }
+    if (t->n + 1 > t->captok) {
+        size_t cap = t->captok ? t->captok * 2 : 512;
+        struct nc_token *p = realloc(t->tok, cap * sizeof(*p));
+        if (!p)
+            return -1;
+        t->tok = p;
+        t->captok = cap;
+    }
+    return 0;
+}
+
+int nc_tokenize(const char *text, size_t len, nc_tokens *out)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0;
+    /* Worst case a token is NC_TOKEN_MAX bytes plus one folded character. */
+    char word[NC_TOKEN_MAX + 8];
+    size_t wl = 0;
+    int truncated = 0;
+
+    while (i <= len) {
+        uint32_t cp = 0;
+        size_t n = 0;
+        const char *fold = NULL;
+        char enc[4];
+        size_t enclen = 0;
+        int sep = 1;
+
+        if (i < len) {
+            unsigned char c = s[i];
+            if (c < 0x80) {
+                n = 1;
+                char m = ascii_map[c];
+                if (m) {
+                    /* Fast path: append ASCII word characters directly. */
+                    if (!truncated && wl < NC_TOKEN_MAX) {
+                        word[wl++] = m;
+                        i++;
+                        continue;
+                    }
+                    enc[0] = m;
+                    enclen = 1;
+                    sep = 0;
+                }
+            } else {
+                n = nc_utf8_decode(s + i, len - i, &cp);
+                if (n == 0) {
+                    n = 1; /* invalid byte: a separator */
+                } else if (cp >= 0x300 && cp <= 0x36F) {
+                    sep = 0; /* combining mark: part of the word, dropped */
+                } else if (cp >= 0xC0 && cp <= 0xFF) {
+                    fold = latin1[cp - 0xC0];
+                    sep = fold[0] == '\0';
+                } else if (cp >= 0x100 && cp <= 0x17F) {
+                    fold = latin_ext_a(cp);
+                    sep = 0;
+                } else if (!is_separator(cp)) {
+                    enclen = nc_utf8_encode(lower_other(cp), enc);
+                    sep = 0;
+                }
+            }
+        }
+
+        if (sep) {
+            if (wl > 0) {
+                if (reserve(out, wl) != 0)
+                    return -1;
+                memcpy(out->chars + out->nchars, word, wl);
+                out->tok[out->n].off = (uint32_t)out->nchars;
+                out->tok[out->n].len = (uint32_t)wl;
+                out->n++;
+                out->nchars += wl;
+            }
+            wl = 0;
+            truncated = 0;
+            i += n ? n : 1;
+            continue;
+        }
+        if (!truncated) {
+            const char *add = fold ? fold : enc;
+            size_t addlen = fold ? strlen(fold) : enclen;
+            if (wl + addlen > NC_TOKEN_MAX)
+                truncated = 1;
+            else {
+                memcpy(word + wl, add, addlen);
+                wl += addlen;
+            }
+        }
+        i += n;
+    }
+    return 0;
+}

@@ -1,0 +1,424 @@
+/*
+ * newsclfd.c - the streaming daemon's main: arguments, configuration,
+ * signals, the embedded broker, and the pipeline's lifecycle.
+ *
+ *   newsclfd [--config FILE] [--set KEY=VALUE]... [--embedded] [--pid-file FILE]
+ *   newsclfd --check-config FILE [--set KEY=VALUE]...
+ *   newsclfd --dump-config [--config FILE] [--set KEY=VALUE]...
+ *
+ * Signals only set flags (sig_atomic_t): SIGTERM/SIGINT stop (drain, flush,
+ * commit, close; a second one exits at once), SIGHUP reloads the model and
+ * the reloadable config keys. A watchdog thread bounds the whole shutdown to
+ * limits.shutdown_timeout_ms plus a grace period, so a vanished broker can
+ * never make the daemon hang (nothing unacknowledged is committed anyway).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "kafka/embedded.h"
+#include "service/http.h"
+#include "kafka/conf.h"
+#include "base/log.h"
+#include "service/metrics.h"
+#include "service/notify.h"
+#include "service/pipeline.h"
+#include "base/clock.h"
+
+#define WATCHDOG_GRACE_MS 5000
+#define KAFKA_STATS_INTERVAL_MS 5000
+
+#ifndef NEWSCLF_VERSION
+#define NEWSCLF_VERSION "0.1.0"
+#endif
+
+static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t reload_flag;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    if (stop_flag) {
+        /* Second signal: the operator wants out now. Nothing is committed
+         * past unacknowledged output, so this loses nothing. _exit is
+         * async-signal-safe. */
+        static const char msg[] = "newsclfd: second signal, exiting now\n";
+        ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+        (void)w;
+        _exit(130);
+    }
+    stop_flag = 1;
+}
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    reload_flag = 1;
+}
+
+struct args {
+    const char *config;
+    const char *check;
+    const char *pid_file;
+    const char **sets;
+    size_t nsets;
+    int embedded;
+    int dump;
+    int passthrough;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: newsclfd [--config FILE] [--set KEY=VALUE]... [--embedded] [--pid-file FILE]\n"
+            "       newsclfd --check-config FILE [--set KEY=VALUE]...\n"
+            "       newsclfd --dump-config [--config FILE] [--set KEY=VALUE]...\n"
+            "\n"
+            "  --config FILE        YAML configuration (default: built-in defaults)\n"
+            "  --set KEY=VALUE      override one key, e.g. --set kafka.group=test\n"
+            "  --embedded           run an in-process mock Kafka broker (for trying and\n"
+            "                       testing only: it keeps ~5 MiB per partition)\n"
+            "  --pid-file FILE      write the process id to FILE\n"
+            "  --check-config FILE  validate FILE (and the --set overrides), exit 0/1\n"
+            "  --dump-config        print the effective configuration (secrets masked)\n"
+            "  --passthrough        benchmark reference: copy input to the aggregate topic\n"
+            "                       unchanged, no classification\n"
+            "\n"
+            "Signals: TERM/INT drain and stop (twice: exit at once), HUP reloads the model\n"
+            "and the reloadable keys (model.*, outputs.*, logging.level).\n");
+}
+
+/* 0: run; 1: answered (--help, --version), exit 0; -1: usage error. */
+static int parse_args(int argc, char **argv, struct args *a)
+{
+    a->sets = calloc((size_t)argc, sizeof(*a->sets));
+    if (!a->sets)
+        return -1;
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!s)
+            break;
+        if (!strcmp(s, "--config") && val) {
+            a->config = val;
+            i++;
+        } else if (!strncmp(s, "--config=", 9)) {
+            a->config = s + 9;
+        } else if (!strcmp(s, "--check-config") && val) {
+            a->check = val;
+            i++;
+        } else if (!strcmp(s, "--set") && val) {
+            a->sets[a->nsets++] = val;
+            i++;
+        } else if (!strncmp(s, "--set=", 6)) {
+            a->sets[a->nsets++] = s + 6;
+        } else if (!strcmp(s, "--pid-file") && val) {
+            a->pid_file = val;
+            i++;
+        } else if (!strcmp(s, "--embedded")) {
+            a->embedded = 1;
+        } else if (!strcmp(s, "--dump-config")) {
+            a->dump = 1;
+        } else if (!strcmp(s, "--passthrough")) {
+            a->passthrough = 1;
+        } else if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
+            usage(stdout);
+            return 1;
+        } else if (!strcmp(s, "--version")) {
+            printf("newsclfd 0.1.0\n");
+            return 1;
+        } else {
+            fprintf(stderr, "newsclfd: unknown or incomplete argument: %s\n", s);
+            usage(stderr);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* File (or defaults) + --embedded + --set, validated. */
+static nc_config *load_config(const struct args *a, const char *path, char *err, size_t errlen)
+{
+    nc_config *cfg = NULL;
+
+    if (path) {
+        if (nc_config_load(path, &cfg, err, errlen) != 0)
+            return NULL;
+    } else {
+        cfg = nc_config_new_defaults();
+        if (!cfg) {
+            snprintf(err, errlen, "out of memory");
+            return NULL;
+        }
+    }
+    if (a->embedded && nc_config_set(cfg, "kafka.brokers=embedded", err, errlen) != 0)
+        goto fail;
+    for (size_t i = 0; i < a->nsets; i++)
+        if (nc_config_set(cfg, a->sets[i], err, errlen) != 0)
+            goto fail;
+    if (nc_config_validate(cfg, err, errlen) != 0)
+        goto fail;
+    return cfg;
+fail:
+    nc_config_free(cfg);
+    return NULL;
+}
+
+static nc_config *reload_config(void *arg, char *err, size_t errlen)
+{
+    const struct args *a = arg;
+    return load_config(a, a->config, err, errlen);
+}
+
+static int write_pid_file(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "w");
+    if (!f || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
+        snprintf(err, errlen, "cannot write pid file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+struct watchdog {
+    pthread_t thread;
+    atomic_int done;
+    int timeout_ms;
+    nc_log *log;
+};
+
+/* Bounds the shutdown: the drain has its own deadlines, this is the last
+ * resort if a library call blocks anyway (docs/kafka.md #4528). */
+static void *watchdog_main(void *arg)
+{
+    struct watchdog *w = arg;
+    long long started = 0;
+
+    while (!atomic_load(&w->done)) {
+        struct timespec ts = {0, 100L * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        if (stop_flag && !started)
+            started = nc_now_ms();
+        if (started && nc_now_ms() - started > w->timeout_ms + WATCHDOG_GRACE_MS) {
+            nc_log_error(w->log,
+                         "shutdown did not finish within %d ms: exiting without further "
+                         "cleanup (uncommitted input will be processed again)",
+                         w->timeout_ms + WATCHDOG_GRACE_MS);
+            _exit(1);
+        }
+    }
+    return NULL;
+}
+
+static char *http_metrics(void *arg, size_t *len)
+{
+    (void)arg;
+    return nc_metrics_render(len);
+}
+
+static int http_ready(void *arg, char *why, size_t whylen)
+{
+    (void)arg;
+    return nc_metrics_ready(why, whylen);
+}
+
+static void notify_status(void *arg, char *buf, size_t len)
+{
+    (void)arg;
+    nc_metrics_status_line(buf, len);
+}
+
+/* Metrics (collected even without the endpoint: STATUS= and readiness use
+ * them), librdkafka statistics into them, systemd notification, and the
+ * HTTP endpoint when enabled. Before READY: an address in use is an error
+ * that no waiting heals. */
+static int start_ops(const nc_config *cfg, nc_log *log, nc_http **http, char *err, size_t errlen)
+{
+    static const struct nc_http_handlers handlers = {http_metrics, http_ready, NULL};
+
+    if (nc_metrics_init(NEWSCLF_VERSION) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    /* docs/kafka.md #4460: lag comes from statistics, never from watermark
+     * queries in a handler. */
+    nc_kconf_set_stats(nc_metrics_kafka_stats, KAFKA_STATS_INTERVAL_MS);
+    nc_notify_init(notify_status, NULL);
+    if (!cfg->metrics.enabled)
+        return 0;
+    if (nc_http_start(cfg->metrics.listen, log, &handlers, http, err, errlen) != 0)
+        return -1;
+    nc_log_info(log, "metrics endpoint listen=%s port=%d paths=/metrics,/healthz,/readyz",
+                cfg->metrics.listen, nc_http_port(*http));
+    return 0;
+}
+
+static int check_config(const struct args *a)
+{
+    char err[NC_CONFIG_ERRLEN];
+    nc_config *cfg = load_config(a, a->check, err, sizeof(err));
+
+    if (!cfg) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    printf("%s: ok\n", a->check);
+    nc_config_free(cfg);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct args a = {0};
+    char err[NC_CONFIG_ERRLEN];
+    nc_config *cfg = NULL;
+    nc_log *log = NULL;
+    nc_embedded *emb = NULL;
+    nc_pipeline *p = NULL;
+    nc_http *http = NULL;
+    struct watchdog wd = {0};
+    struct sigaction sa;
+    const char *bootstrap;
+    int rc = 1, wd_started = 0, pid_written = 0;
+
+    rc = parse_args(argc, argv, &a);
+    if (rc != 0) {
+        free(a.sets);
+        return rc > 0 ? 0 : 2; /* > 0: --help or --version was answered */
+    }
+    rc = 1;
+    if (a.check) {
+        rc = check_config(&a);
+        free(a.sets);
+        return rc;
+    }
+    cfg = load_config(&a, a.config, err, sizeof(err));
+    if (!cfg) {
+        fprintf(stderr, "%s\n", err);
+        goto out;
+    }
+    if (a.dump) {
+        nc_config_dump(cfg, stdout);
+        rc = 0;
+        goto out;
+    }
+    log = nc_log_new(stderr, cfg->logging.level);
+    if (!log) {
+        fprintf(stderr, "newsclfd: out of memory\n");
+        goto out;
+    }
+
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_stop;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+
+    if (geteuid() == 0)
+        nc_log_warn(log, "running as root: use an unprivileged user (the systemd units run as "
+                         "newsclf); the daemon needs no privileges");
+
+    if (a.pid_file) {
+        if (write_pid_file(a.pid_file, err, sizeof(err)) != 0) {
+            nc_log_error(log, "%s", err);
+            goto out;
+        }
+        pid_written = 1;
+    }
+    if (start_ops(cfg, log, &http, err, sizeof(err)) != 0) {
+        nc_log_error(log, "cannot start: %s", err);
+        goto out;
+    }
+
+    bootstrap = cfg->kafka.brokers;
+    if (cfg->kafka.embedded) {
+        if (nc_embedded_new(1, &emb, err, sizeof(err)) != 0) {
+            nc_log_error(log, "%s", err);
+            goto out;
+        }
+        bootstrap = nc_embedded_bootstraps(emb);
+        for (size_t i = 0; i < cfg->kafka.n_input_topics; i++) {
+            const char *t = cfg->kafka.input_topics[i];
+            if (t[0] == '^')
+                continue; /* a pattern names no topic to create */
+            if (nc_embedded_create_topic(emb, t, cfg->outputs.partitions, err, sizeof(err)) != 0) {
+                nc_log_error(log, "%s", err);
+                goto out;
+            }
+        }
+        /* stdout, so scripts can read it; the docs say: trying and testing
+         * only (the mock keeps ~5 MiB per partition). */
+        printf("embedded broker: bootstrap=%s\n", bootstrap);
+        fflush(stdout);
+        nc_log_warn(log,
+                    "embedded broker bootstrap=%s: for trying and testing only (keeps about "
+                    "5 MiB per partition, no TLS/SASL)",
+                    bootstrap);
+    }
+
+    wd.timeout_ms = cfg->limits.shutdown_timeout_ms;
+    wd.log = log;
+    atomic_init(&wd.done, 0);
+    if (pthread_create(&wd.thread, NULL, watchdog_main, &wd) == 0)
+        wd_started = 1;
+
+    nc_log_info(log, "starting brokers=%s group=%s config=%s", bootstrap, cfg->kafka.group,
+                a.config ? a.config : "(defaults)");
+    {
+        struct nc_pipeline_opts po = {
+            .cfg = cfg,
+            .bootstrap = bootstrap,
+            .log = log,
+            .embedded = emb,
+            .passthrough = a.passthrough,
+            .stop = &stop_flag,
+            .reload = &reload_flag,
+            .load_config = reload_config,
+            .load_config_arg = &a,
+        };
+        if (nc_pipeline_new(&po, &p, err, sizeof(err)) != 0) {
+            if (stop_flag) {
+                nc_log_info(log, "stopped before start-up finished");
+                nc_notify_stopping();
+                rc = 0;
+            } else {
+                nc_log_error(log, "cannot start: %s", err);
+                nc_notify_status("cannot start: %s", err);
+            }
+            goto out;
+        }
+    }
+    if (nc_pipeline_run(p, err, sizeof(err)) != 0) {
+        nc_log_error(log, "stopped: %s", err);
+        rc = 1;
+    } else {
+        nc_log_info(log, "stopped cleanly");
+        rc = 0;
+    }
+out:
+    nc_pipeline_free(p);
+    nc_embedded_free(emb);
+    if (wd_started) {
+        atomic_store(&wd.done, 1);
+        pthread_join(wd.thread, NULL);
+    }
+    nc_http_stop(http);
+    nc_metrics_shutdown();
+    if (pid_written)
+        unlink(a.pid_file);
+    nc_log_free(log);
+    nc_config_free(cfg);
+    free(a.sets);
+    return rc;
+}
