@@ -8,7 +8,8 @@ Checks, over every file under daemon/:
   - READMEs: every file is named in its folder's README.md, and every part's
     README exists;
   - size: no source file over 900 lines, no function over 150 lines (tables,
-    i.e. initialised arrays and structs, are not functions).
+    i.e. initialised arrays and structs, are not functions);
+  - docs: docs/architecture.md names every part folder ("daemon/core/").
 Prints one line per finding; exit 1 when there is any.
 """
 import os
@@ -18,6 +19,7 @@ import sys
 ROOT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else
                        os.path.join(os.path.dirname(__file__), '..', '..'))
 DAEMON = os.path.join(ROOT, 'daemon')
+ARCHITECTURE = os.path.join(ROOT, 'docs', 'architecture.md')
 
 # part -> the parts its files may include (itself always allowed).
 ALLOWED = {
@@ -103,6 +105,19 @@ def check_readme(folder, files):
             findings.append('%s: does not name %s' % (rel(readme), f))
 
 
+def check_architecture(parts):
+    if not os.path.exists(ARCHITECTURE):
+        findings.append('%s: missing (it follows one message through the parts)'
+                        % rel(ARCHITECTURE))
+        return
+    text = open(ARCHITECTURE, encoding='utf-8').read()
+    for d in parts:
+        name = 'daemon/%s/' % d
+        if not re.search(r'(?<![\w./-])' + re.escape(name), text):
+            findings.append('%s: does not name %s (say what the part owns)'
+                            % (rel(ARCHITECTURE), name))
+
+
 def main():
     if not os.path.isdir(DAEMON):
         print('check_layout: no daemon/ under %s' % ROOT)
@@ -113,6 +128,7 @@ def main():
             findings.append('daemon/%s: a part that daemon/README.md and this check do not know' % d)
     top = sorted(f for f in os.listdir(DAEMON) if os.path.isfile(os.path.join(DAEMON, f)))
     check_readme(DAEMON, top + [d + '/' for d in parts])
+    check_architecture(parts)
     nfiles = 0
     for d in parts:
         folder = os.path.join(DAEMON, d)

@@ -21,6 +21,9 @@ def write(root, path, text):
 def make_tree(root, bad):
     parts = ['base', 'core', 'kafka']
     write(root, 'daemon/README.md', ' '.join('`%s/`' % p for p in parts) + '\n')
+    # The bad tree's architecture document forgets the kafka part.
+    write(root, 'docs/architecture.md',
+          ''.join('`daemon/%s/` owns %s.\n' % (p, p) for p in parts if not (bad and p == 'kafka')))
     for p in parts:
         write(root, 'daemon/%s/README.md' % p, '`%s.c` `%s.h`\n' % (p, p))
         write(root, 'daemon/%s/%s.h' % (p, p), '/* %s.h */\n' % p)
@@ -51,7 +54,8 @@ def main():
         make_tree(bad, True)
         rc, out = run(bad)
         expected = ['core may not include kafka', 'function of 16', 'extra.c: 901 lines',
-                    'daemon/kafka/README.md: does not name extra.c']
+                    'daemon/kafka/README.md: does not name extra.c',
+                    'docs/architecture.md: does not name daemon/kafka/']
         if rc != 1:
             print('FAIL: a broken tree passes (exit %d):\n%s' % (rc, out))
             failures += 1
