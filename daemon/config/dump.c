@@ -3,7 +3,8 @@
  * every key in table order, loadable again: strings double-quoted with
  * "${" written "$${", doubles in their shortest exact form. The values of
  * secret keys (secret.c), pass-through properties included, are written as
- * "********".
+ * "********". model.thresholds entries are probabilities whatever their
+ * label is called, so they are never masked (a mask would not load again).
  */
 #include <stdio.h>
 #include <stdlib.h>

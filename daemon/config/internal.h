@@ -66,6 +66,9 @@ const struct nc_ckey *cfg_section_first(const char *section);
 const struct nc_ckey *cfg_key_find_map(const char *path, const char **sub);
 /* "unknown key 'x'", with "(did you mean 'y'?)" when a key or section is close. */
 void cfg_unknown_key_msg(const char *path, char *msg, size_t n);
+/* Edits (Levenshtein) from a to b, each at most 128 bytes (else SIZE_MAX);
+ * with within, from a to the closest piece of b. */
+size_t cfg_edit_distance(const char *a, const char *b, bool within);
 
 /* ------------------------------------------------------------------------ */
 /* value.c: text -> typed values, and the checks on them                    */

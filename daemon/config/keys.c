@@ -49,14 +49,16 @@ const struct nc_ckey *cfg_key_find_map(const char *path, const char **sub)
     return NULL;
 }
 
-static size_t edit_distance(const char *a, const char *b)
+size_t cfg_edit_distance(const char *a, const char *b, bool within)
 {
     size_t la = strlen(a), lb = strlen(b);
     size_t row[129] = {0};
     if (la > 128 || lb > 128)
         return SIZE_MAX;
+    /* row[j]: edits from a[0..i) to b[0..j) or, within, to the best piece
+     * of b ending at j (a piece may start anywhere: row 0 is all 0). */
     for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
+        row[j] = within ? 0 : j;
     for (size_t i = 1; i <= la; i++) {
         size_t diag = row[0];
         row[0] = i;
@@ -72,7 +74,11 @@ static size_t edit_distance(const char *a, const char *b)
             diag = up;
         }
     }
-    return row[lb];
+    size_t best = row[lb];
+    for (size_t j = 0; within && j < lb; j++)
+        if (row[j] < best)
+            best = row[j];
+    return best;
 }
 
 /* The closest key or section name to a mistyped path, or NULL. */
@@ -89,7 +95,7 @@ static const char *suggest(const char *path, char *buf, size_t n)
                 if (e < sizeof cand) {
                     memcpy(cand, kp, e);
                     cand[e] = '\0';
-                    size_t d = edit_distance(path, cand);
+                    size_t d = cfg_edit_distance(path, cand, false);
                     if (d < best) {
                         best = d;
                         snprintf(buf, n, "%s", cand);
