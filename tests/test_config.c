@@ -1,5 +1,5 @@
 /*
- * test_config.c - the YAML configuration module (daemon/config/config.[ch]).
+ * test_config.c - the YAML configuration part (daemon/config/).
  *
  * Real files under tests/data/config/ (NC_TEST_CONFIG_DIR) and the shipped
  * config/newsclf.yaml (NC_SHIPPED_CONFIG). Error tests assert the exact
