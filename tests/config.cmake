@@ -1,4 +1,4 @@
-# Tests of the YAML configuration module (daemon/config/config.[ch]).
+# Tests of the YAML configuration part (daemon/config/).
 add_executable(test_config ${CMAKE_CURRENT_SOURCE_DIR}/test_config.c)
 target_link_libraries(test_config PRIVATE newsclf_config PkgConfig::CMOCKA)
 target_compile_definitions(test_config PRIVATE

@@ -1,5 +1,5 @@
 /*
- * test_config.c - the YAML configuration module (daemon/config/config.[ch]).
+ * test_config.c - the YAML configuration part (daemon/config/).
  *
  * Real files under tests/data/config/ (NC_TEST_CONFIG_DIR) and the shipped
  * config/newsclf.yaml (NC_SHIPPED_CONFIG). Error tests assert the exact
@@ -83,6 +83,14 @@ static char *dump_to_string(const nc_config *c)
     nc_config_dump(c, fp);
     assert_int_equal(fclose(fp), 0);
     return buf;
+}
+
+/* Fails if text (a dump) holds any of the n strings. */
+static void expect_hidden(const char *text, const char *const *secrets, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strstr(text, secrets[i]))
+            fail_msg("secret %s printed:\n%s", secrets[i], text);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -247,15 +255,10 @@ static void test_full(void **state)
     nc_config_free(d);
 }
 
-/* A dump reloads to the same config. */
-static void test_dump_roundtrip(void **state)
+/* Loads text (a dump) from a scratch file; fails the test if it does not load. */
+static nc_config *load_text(const char *text)
 {
-    (void)state;
-    nc_config *c = load_ok("full.yaml");
     char err[NC_CONFIG_ERRLEN];
-    assert_int_equal(
-        nc_config_set(c, "kafka.client_id=with \"quotes\" and ${dollar}", err, sizeof err), 0);
-    char *text = dump_to_string(c);
     char path[] = "/tmp/nc_config_dumpXXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
@@ -266,6 +269,19 @@ static void test_dump_roundtrip(void **state)
     unlink(path);
     if (rc != 0)
         fail_msg("%s\n%s", err, text);
+    return r;
+}
+
+/* A dump reloads to the same config. */
+static void test_dump_roundtrip(void **state)
+{
+    (void)state;
+    nc_config *c = load_ok("full.yaml");
+    char err[NC_CONFIG_ERRLEN];
+    assert_int_equal(
+        nc_config_set(c, "kafka.client_id=with \"quotes\" and ${dollar}", err, sizeof err), 0);
+    char *text = dump_to_string(c);
+    nc_config *r = load_text(text);
     char diff[1024];
     if (nc_config_diff(c, r, false, diff, sizeof diff))
         fail_msg("round trip differs in:\n%s", diff);
@@ -639,9 +655,7 @@ static void test_dump_masks_secrets(void **state)
     char *text = dump_to_string(c);
     static const char *const secrets[] = {"hunter2-consumer",  "hunter2-producer", "keypass-1",
                                           "BEGIN PRIVATE KEY", "oauth-secret-3",   "ks-pass-9"};
-    for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
-        if (strstr(text, secrets[i]))
-            fail_msg("secret %s printed:\n%s", secrets[i], text);
+    expect_hidden(text, secrets, sizeof secrets / sizeof secrets[0]);
     assert_non_null(strstr(text, "\"sasl.password\": \"********\""));
     assert_non_null(strstr(text, "\"ssl.key.pem\": \"********\""));
     assert_non_null(strstr(text, "\"sasl.oauthbearer.client.secret\": \"********\""));
@@ -663,6 +677,55 @@ static void test_dump_masks_secrets(void **state)
                      NC_CONFIG_EINVAL);
     assert_null(strstr(err, "hunter2"));
     nc_config_free(c);
+}
+
+/* Pass-through keys librdkafka does not know - misspelt, or newer than any
+ * list - are masked by how their name looks; the others stay readable. */
+static void test_dump_masks_unknown_secrets(void **state)
+{
+    (void)state;
+    nc_config *c = load_ok("secrets_unknown.yaml");
+    char err[NC_CONFIG_ERRLEN];
+    assert_int_equal(nc_config_set(c, "kafka.producer.my.session_token=tok-7", err, sizeof err),
+                     0);
+    char *text = dump_to_string(c);
+    static const char *const secrets[] = {"hunter2-misspelt", "hunter2-passwd", "tok-4",
+                                          "apikey-5",         "s-6",            "tok-7"};
+    expect_hidden(text, secrets, sizeof secrets / sizeof secrets[0]);
+    static const char *const shown[] = {
+        "\"sasl.pasword\": \"********\"",          "\"sasl.passwd\": \"********\"",
+        "\"Sasl.Oauthbearer.Token\": \"********\"", "\"x.api_key\": \"********\"",
+        "\"custom.client_SECRT\": \"********\"",    "\"my.session_token\": \"********\"",
+        "\"sasl.kerberos.keytab\": \"********\"",   "\"fetch.max.bytes\": \"1048576\"",
+        "\"sasl.mechanism\": \"PLAIN\"",            "\"linger.ms\": \"5\""};
+    for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++)
+        if (!strstr(text, shown[i]))
+            fail_msg("%s missing from:\n%s", shown[i], text);
+
+    /* The masked dump still loads; only the maps holding a secret differ. */
+    nc_config *r = load_text(text);
+    char diff[256];
+    assert_int_equal(nc_config_diff(c, r, false, diff, sizeof diff), 2);
+    assert_string_equal(diff, "kafka.consumer\nkafka.producer");
+    assert_string_equal(r->kafka.consumer[0].key, "sasl.pasword");
+    assert_string_equal(r->kafka.consumer[0].value, "********");
+    free(text);
+    nc_config_free(r);
+    nc_config_free(c);
+
+    /* The rule: the last component, any case, known key or not. */
+    static const char *const yes[] = {"sasl.pasword", "SASL.PASWORD", "sasl.passwd",
+                                      "a.b.pssword",  "x.api_key",    "Client.Secret",
+                                      "x.secrt",      "x.token",      "KEY"};
+    static const char *const no[] = {"sasl.mechanism", "security.protocol", "fetch.max.bytes",
+                                     "sasl.oauthbearer.token.endpoint.url", "pass.word.count",
+                                     "kafka.group"};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        if (!nc_config_is_secret(yes[i]))
+            fail_msg("%s is not taken for a secret", yes[i]);
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        if (nc_config_is_secret(no[i]))
+            fail_msg("%s is taken for a secret", no[i]);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -779,6 +842,7 @@ int main(void)
         cmocka_unit_test(test_set_overrides),
         cmocka_unit_test(test_set_errors),
         cmocka_unit_test(test_dump_masks_secrets),
+        cmocka_unit_test(test_dump_masks_unknown_secrets),
         cmocka_unit_test(test_diff_reloadable),
         cmocka_unit_test(test_mutations),
     };

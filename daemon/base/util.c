@@ -136,6 +136,49 @@ int nc_read_file(const char *path, char **data, size_t *len, size_t max, char *e
     return 0;
 }
 
+int nc_read_stream(FILE *fp, size_t max, char **data, size_t *len)
+{
+    /* One byte past max shows the stream is too long; one more for the NUL. */
+    size_t limit = max + 2, cap = limit < 8192 ? limit : 8192, n = 0;
+    char *buf = malloc(cap);
+    if (!buf) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (;;) {
+        if (n + 1 == cap) {
+            size_t ncap = cap * 2 < limit ? cap * 2 : limit;
+            char *nb = realloc(buf, ncap);
+            if (!nb) {
+                free(buf);
+                errno = ENOMEM;
+                return -1;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t got = fread(buf + n, 1, cap - 1 - n, fp);
+        n += got;
+        if (n > max) {
+            free(buf);
+            errno = EFBIG;
+            return -1;
+        }
+        if (got == 0)
+            break;
+    }
+    if (ferror(fp)) {
+        int e = errno ? errno : EIO;
+        free(buf);
+        errno = e;
+        return -1;
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
 int nc_write_file(const char *path, const void *data, size_t len, char *err, size_t errlen)
 {
     FILE *fp = fopen(path, "wb");

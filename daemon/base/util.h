@@ -1,12 +1,14 @@
 /*
- * util.h - small helpers shared by the core: UTF-8 validation, file
- * reading and writing, hashing (xxh3). Clocks are in clock.h.
+ * util.h - small helpers shared by the parts: UTF-8 validation, file
+ * reading and writing, hashing (xxh3). Clocks are in clock.h, string copies
+ * in str.h.
  */
 #ifndef NC_UTIL_H
 #define NC_UTIL_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /*
  * Decodes one UTF-8 sequence at s[0..n) (n >= 1): returns its length and the
@@ -22,6 +24,15 @@ int nc_utf8_valid(const char *s, size_t n);
 
 /* Reads a whole file into a NUL-terminated malloc'd buffer. */
 int nc_read_file(const char *path, char **data, size_t *len, size_t max, char *err, size_t errlen);
+
+/*
+ * Reads fp to its end into a NUL-terminated malloc'd buffer of at most max
+ * bytes (max < SIZE_MAX / 2). Unlike nc_read_file() any stream will do: a
+ * pipe, /dev/stdin, a file whose size is not known in advance. Returns 0, or
+ * -1 with errno EFBIG (more than max bytes; reading stops there), ENOMEM, or
+ * the read error's errno. fp stays open.
+ */
+int nc_read_stream(FILE *fp, size_t max, char **data, size_t *len);
 
 /* Writes a file atomically-enough for model building (write, fsync, close). */
 int nc_write_file(const char *path, const void *data, size_t len, char *err, size_t errlen);

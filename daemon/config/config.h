@@ -209,12 +209,16 @@ int nc_config_set(nc_config *c, const char *assignment, char *err, size_t errlen
  */
 int nc_config_validate(const nc_config *c, char *err, size_t errlen);
 
-/* The effective config as YAML (loadable again). Values of secret keys (a key
- * containing "password", "secret", "key.pem", "ssl.key" or
- * "sasl.oauthbearer.config") are written as "********". */
+/* The effective config as YAML (loadable again). Values of secret keys (by
+ * nc_config_is_secret()), pass-through properties included, are written as
+ * "********". */
 void nc_config_dump(const nc_config *c, FILE *fp);
 
-/* True if a pass-through property name is a secret by the rule above. */
+/* True if a key or pass-through property name, known or not, looks like it
+ * holds a secret (any case): its last dotted component contains "password",
+ * "secret", "token" or "key" or a near miss of "password" or "secret"
+ * ("pasword"), or the name contains "password", "secret", "key.pem",
+ * "ssl.key" or "sasl.oauthbearer.config" (daemon/config/secret.c). */
 bool nc_config_is_secret(const char *key);
 
 /*
