@@ -44,3 +44,7 @@ if(Python3_FOUND)
   set_tests_properties(ops_retrain_daemon PROPERTIES TIMEOUT 300 LABELS "ops;daemon"
     SKIP_RETURN_CODE 77 ENVIRONMENT "${NC_OPS_ENV}")
 endif()
+
+# ops_lintian: lintian and Debian policy on the .deb ops_package leaves (tests/ops/lintian.sh).
+add_test(NAME ops_lintian COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/ops/lintian.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/ops-package)
+set_tests_properties(ops_lintian PROPERTIES TIMEOUT 900 LABELS ops FIXTURES_REQUIRED ops_pkg SKIP_RETURN_CODE 77)
