@@ -36,7 +36,7 @@ import urllib.error
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import hlib  # noqa: E402  (puts tests/lib on sys.path)
 from newsclf_test import load  # noqa: E402
-from newsclf_test.checks import Fail, check  # noqa: E402
+from newsclf_test.checks import check  # noqa: E402
 from newsclf_test.cluster import Cluster  # noqa: E402
 from newsclf_test.corpus import dev_file  # noqa: E402
 from newsclf_test.daemon import AGG, IN, Daemon, http_get  # noqa: E402
@@ -192,11 +192,7 @@ def t_leak(env):
     for sig in (signal.SIGSEGV, signal.SIGABRT):
         d = Daemon(env, k, config=cfg, offset_reset="earliest")
         d.running()
-        d.proc.send_signal(sig)
-        try:
-            rc = d.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            raise Fail("daemon still running 30 s after %s" % sig.name)
+        rc = d.stop(sig, timeout=30)
         print("secrets: %s -> exit %s, %d bytes on stderr after it" %
               (sig.name, rc, len(d.logtext())))
 
@@ -222,18 +218,8 @@ def t_wrongpw(env):
     cfg = write_yaml(env, "newsclf.yaml", env.model, free_port(), "${NEWSCLF_TEST_SASL_PASSWORD}",
                      "${NEWSCLF_TEST_KEY_PASSWORD}", level="info")
     d = Daemon(env, k, config=cfg, offset_reset="earliest")
-    try:
-        rc = d.proc.wait(60)
-    except subprocess.TimeoutExpired:
-        log = d.logtext()
-        d.proc.send_signal(signal.SIGTERM)
-        try:
-            d.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            pass
-        raise Fail("a wrong SASL password: newsclfd still running after 60 s (it should exit "
-                   "non-zero with an authentication error); its log:\n%s" %
-                   "\n".join(log.splitlines()[-15:]))
+    rc = d.wait_exit(60, "with a wrong SASL password (it should exit non-zero with an "
+                     "authentication error)")
     log = d.logtext()
     took = time.monotonic() - t0
     check(rc != 0, "exit code %s with a wrong password" % rc)

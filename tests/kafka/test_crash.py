@@ -101,10 +101,7 @@ def t_fenced(env, c):
     d1 = kt.start_daemon(env, c, prefix, group, "dup", "exactly-once")
     poll(lambda: load.offsets(env, c, group, intopic)[0] >= 300, 60, "d1 committing")
     d2 = kt.start_daemon(env, c, prefix, group, "dup", "exactly-once")
-    try:
-        rc = d1.proc.wait(60)
-    except Exception:
-        raise Fail("the fenced instance still runs 60 s later (log %s)" % d1.log)
+    rc = d1.wait_exit(60, "once fenced")
     check(rc != 0, "fenced instance exit code %s" % rc)
     m = re.search(r"fatal: .*", d1.logtext())
     check(m and re.search(r"fenc", m.group(0), re.I),

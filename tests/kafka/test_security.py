@@ -23,7 +23,7 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import kafkatest as kt  # noqa: E402  (puts tests/lib on sys.path)
 from newsclf_test import load  # noqa: E402
-from newsclf_test.checks import Fail, check, log  # noqa: E402
+from newsclf_test.checks import check, log  # noqa: E402
 from newsclf_test.cluster import Cluster  # noqa: E402
 from newsclf_test.corpus import articles_file  # noqa: E402
 
@@ -60,10 +60,7 @@ def refused(env, c, name, password, ca, pattern):
     d = kt.start_daemon(env, c, name, name + "-group", name + "-1", "exactly-once",
                         config=config(env, c, name, ca))
     t0 = time.monotonic()
-    try:
-        rc = d.proc.wait(60)
-    except Exception:
-        raise Fail("daemon still running 60 s after start (log %s)" % d.log)
+    rc = d.wait_exit(60, "with %s" % name)
     took = time.monotonic() - t0
     text = d.logtext()
     check(rc != 0, "exit code 0 with %s" % name)

@@ -40,7 +40,7 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from newsclf_test import load  # noqa: E402
-from newsclf_test.checks import Fail, Skip, check, poll  # noqa: E402
+from newsclf_test.checks import Skip, check, poll  # noqa: E402
 from newsclf_test.corpus import classify, dev_file  # noqa: E402
 from newsclf_test.daemon import AGG, DL, IN, IN_PARTS, Daemon, write_config  # noqa: E402
 from newsclf_test.mockbroker import MockBroker  # noqa: E402
@@ -460,10 +460,7 @@ def t_startfail(env):
             n0 = len(ns.snapshot())
             kw.setdefault("metrics", METRICS)
             d = Daemon(env, b, environ=ns.environ(), **kw)
-            try:
-                rc = d.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                raise Fail("%s: daemon still running" % name)
+            rc = d.wait_exit(30, "(%s)" % name)
             check(rc != 0, "%s: exit code 0" % name)
             ready = [kv for _, kv, _ in ns.snapshot()[n0:] if kv.get("READY") == "1"]
             check(not ready, "%s: READY=1 was sent" % name)

@@ -102,13 +102,19 @@ class Daemon:
         st, body, ctype = http_get(self.port, path, method)
         return st, body.decode(), ctype
 
-    def stop(self, sig=signal.SIGTERM, timeout=30):
-        """Sends sig; the exit code."""
-        self.proc.send_signal(sig)
+    def wait_exit(self, timeout, why="by itself"):
+        """The exit code; Fail, with the end of the log, when the daemon
+        still runs after timeout seconds."""
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            raise Fail("daemon did not exit within %ss of %s" % (timeout, sig))
+            raise Fail("newsclfd did not exit %s within %s s; log %s ends:\n%s" %
+                       (why, timeout, self.log, "\n".join(self.logtext().splitlines()[-15:])))
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        """Sends sig; the exit code."""
+        self.proc.send_signal(sig)
+        return self.wait_exit(timeout, "after %s" % signal.Signals(sig).name)
 
 
 def write_config(env, name, model, thresholds=None):
