@@ -9,7 +9,7 @@ find_package(Python3 COMPONENTS Interpreter)
 if(Python3_FOUND)
   # Any key, value and header bytes to any partition (bench/pipeline_load
   # reads lines or whole files and cannot).
-  add_executable(hostile_produce ${CMAKE_CURRENT_SOURCE_DIR}/hardening/hostile_produce.c)
+  add_executable(hostile_produce ${CMAKE_CURRENT_SOURCE_DIR}/tools/hostile_produce.c)
   target_link_libraries(hostile_produce PRIVATE PkgConfig::RDKAFKA)
 
   set(NC_HARD ${CMAKE_CURRENT_SOURCE_DIR}/hardening)

@@ -16,24 +16,25 @@ would otherwise stop the daemon at the same offset after every restart.
 Exit 0 pass, 1 fail, 77 skipped.
 """
 import json
-import os
-import shutil
 import sys
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import hlib  # noqa: E402
-from hlib import Fail, check, dt  # noqa: E402
+import hlib  # noqa: E402  (puts tests/lib on sys.path)
+from newsclf_test import load  # noqa: E402
+from newsclf_test.checks import Fail, check, poll  # noqa: E402
+from newsclf_test.cluster import Cluster  # noqa: E402
+from newsclf_test.corpus import dev_file  # noqa: E402
+from newsclf_test.daemon import AGG, DL, Daemon  # noqa: E402
 
 BIG = 1500 * 1024
 
 
-def t_poison(env, a):
+def t_poison(env):
     t0 = time.monotonic()
-    prod = hlib.producer_binary(env, a)
-    k = hlib.Kafka(env)
-    with open(dt.dev_file(env), "rb") as f:
+    prod = hlib.producer_binary(env)
+    k = Cluster(env)
+    with open(dev_file(env), "rb") as f:
         good = [l.strip() for l in f if l.strip()][:10]
     hdrs = [(b"h%d" % i, b"v" * 1024) for i in range(BIG // 1024)]
     cases = [
@@ -47,28 +48,28 @@ def t_poison(env, a):
         # each case on its own input topic and group: one stuck case must
         # not hide what the daemon does with the others
         topic = "in.%s" % name
-        k.topic(topic, 1, "max.message.bytes=8388608")
+        k.topics([(topic, 1)], configs=["max.message.bytes=8388608"])
         recs = [{"key": b"g1", "value": good[1]}, dict(rec), {"key": b"g2", "value": good[2]}]
         for r in recs:
             r["partition"] = 0
-        pos = hlib.produce_records(env, prod, k.bs, topic, recs, name)
-        d = dt.Daemon(env, k, offset_reset="earliest",
-                      extra=["--set", "outputs.create_topics=true", "--set", "outputs.partitions=1",
-                             "--set", "kafka.input_topics=%s" % topic,
-                             "--set", "kafka.group=poison-%s" % name])
+        pos = hlib.produce_records(env, prod, k, topic, recs, name)
+        d = Daemon(env, k, offset_reset="earliest",
+                   extra=["--set", "outputs.create_topics=true", "--set", "outputs.partitions=1",
+                          "--set", "kafka.input_topics=%s" % topic,
+                          "--set", "kafka.group=poison-%s" % name])
         d.running()
 
         def finished():
             if d.proc.poll() is not None:
                 return True
-            agg = hlib.dump(env, k, [dt.AGG], idle_ms=1000)
+            agg = load.consume(env, k, [AGG], idle_ms=1000)
             return any(json.loads(r["value"])["input"] == {"topic": topic, "partition": 0,
                                                            "offset": pos[2][1]} or
                        (json.loads(r["value"])["input"]["topic"] == topic and
                         json.loads(r["value"])["input"]["offset"] == pos[2][1]) for r in agg)
 
         try:
-            hlib.poll(finished, 60, "the article after %s" % name, step=1)
+            poll(finished, 60, "the article after %s" % name, step=1)
         except Fail:
             pass
         if d.proc.poll() is not None:
@@ -78,9 +79,9 @@ def t_poison(env, a):
             print("poison: %s: daemon stopped" % name)
             continue
         rc = d.stop()
-        dls = [r for r in hlib.dump(env, k, [dt.DL])
+        dls = [r for r in load.consume(env, k, [DL])
                if dict(r["hlist"]).get(b"newsclf-source-topic") == topic.encode()]
-        agg = [r for r in hlib.dump(env, k, [dt.AGG])
+        agg = [r for r in load.consume(env, k, [AGG])
                if json.loads(r["value"])["input"]["topic"] == topic]
         offs = {json.loads(r["value"])["input"]["offset"] for r in agg}
         what = "classified" if pos[1][1] in offs else (
@@ -94,16 +95,5 @@ def t_poison(env, a):
     print("poison: passed in %.1fs" % (time.monotonic() - t0))
 
 
-def main():
-    ap = hlib.args_parser(__doc__)
-    a = hlib.finish_args(ap.parse_args())
-    if hlib.no_model(a):
-        return 77
-    if not shutil.which("java"):
-        print("skipped: no java for scripts/kafka")
-        return 77
-    return hlib.run_main({"poison": t_poison}, "poison", a)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(hlib.main({"poison": t_poison}, __doc__, tools=("java",)))

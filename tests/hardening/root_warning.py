@@ -18,18 +18,21 @@ import subprocess
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import hlib  # noqa: E402
-from hlib import check, dt  # noqa: E402
+import hlib  # noqa: E402  (puts tests/lib on sys.path)
+from newsclf_test import load  # noqa: E402
+from newsclf_test.checks import check  # noqa: E402
+from newsclf_test.daemon import Daemon  # noqa: E402
+from newsclf_test.mockbroker import MockBroker  # noqa: E402
 
 ROOT_LINE = re.compile(r"^\S+ warn\s.*\broot\b", re.M | re.I)
+AS_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 
 def start_and_stop(env, b, bin_dir):
     real = env.bin
     env.bin = bin_dir
     try:
-        d = dt.Daemon(env, b)
+        d = Daemon(env, b)
     finally:
         env.bin = real
     d.running()
@@ -38,9 +41,9 @@ def start_and_stop(env, b, bin_dir):
     return d.logtext()
 
 
-def t_root(env, a):
-    b = dt.Broker(env)
-    dt.precommit(env, b)
+def t_root(env):
+    b = MockBroker(env)
+    load.precommit(env, b)
     if os.geteuid() == 0:
         how = "as root"
         bin_dir = env.bin
@@ -54,35 +57,28 @@ def t_root(env, a):
     print("root_warning: %s: %s" % (how, m.group(0)[:200]))
     if os.geteuid() != 0 or not shutil.which("setpriv"):
         return
-    probe = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                            os.path.join(env.bin, "newsclfd"), "--check-config",
-                            os.path.join(env.src, "config", "newsclf.yaml")],
+    probe = subprocess.run(AS_NOBODY + [env.tool("newsclfd"), "--check-config",
+                                        os.path.join(env.src, "config", "newsclf.yaml")],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     readable = os.access(env.model, os.R_OK) and subprocess.run(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "test", "-r",
-         os.path.join(env.model, "manifest.json")]).returncode == 0
+        AS_NOBODY + ["test", "-r", os.path.join(env.model, "manifest.json")]).returncode == 0
     if probe.returncode != 0 or not readable:
         print("root_warning: nobody cannot run this build or read the model; "
               "the negative check (no warning as nobody) is skipped")
         return
-    nobody = hlib.wrapped_bin_dir(env, env.bin, "nobodybin",
-                                  ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"])
+    nobody = hlib.wrapped_bin_dir(env, env.bin, "nobodybin", AS_NOBODY)
     log = start_and_stop(env, b, nobody)
     check(not ROOT_LINE.search(log), "a root warning while running as nobody")
     print("root_warning: as nobody: no warning")
 
 
-def main():
-    ap = hlib.args_parser(__doc__)
-    a = hlib.finish_args(ap.parse_args())
-    if hlib.no_model(a):
-        return 77
+def no_root(_args):
+    """Why the daemon cannot run as root here (None when it can)."""
     if os.geteuid() != 0 and (not shutil.which("unshare") or subprocess.run(
             ["unshare", "-r", "true"], stderr=subprocess.DEVNULL).returncode != 0):
-        print("skipped: not root and no user namespaces")
-        return 77
-    return hlib.run_main({"root": t_root}, "root", a)
+        return "not root and no user namespaces"
+    return None
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(hlib.main({"root": t_root}, __doc__, needs=no_root))

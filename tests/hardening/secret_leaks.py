@@ -32,12 +32,14 @@ import subprocess
 import sys
 import time
 import urllib.error
-import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import hlib  # noqa: E402
-from hlib import Fail, check, dt  # noqa: E402
+import hlib  # noqa: E402  (puts tests/lib on sys.path)
+from newsclf_test import load  # noqa: E402
+from newsclf_test.checks import check  # noqa: E402
+from newsclf_test.cluster import Cluster  # noqa: E402
+from newsclf_test.corpus import dev_file  # noqa: E402
+from newsclf_test.daemon import AGG, IN, Daemon, http_get  # noqa: E402
 
 USER = "newsclf"
 
@@ -87,12 +89,10 @@ def run(cmd, **kw):
     return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, **kw)
 
 
-def http_get(port, path):
+def http_body(port, path):
+    """The body of GET path from 127.0.0.1:port; None when nothing listens."""
     try:
-        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5) as r:
-            return r.read()
-    except urllib.error.HTTPError as e:
-        return e.read()
+        return http_get(port, path, timeout=5)[1]
     except (urllib.error.URLError, OSError):
         return None
 
@@ -101,7 +101,7 @@ def no_core():
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def t_leak(env, a):
+def t_leak(env):
     t0 = time.monotonic()
     sasl_pw = "Sasl-" + rnd.token_hex(12)
     key_pw = "KeyPw-" + rnd.token_hex(12)
@@ -112,9 +112,8 @@ def t_leak(env, a):
     os.environ["NEWSCLF_TEST_KEY_PASSWORD"] = key_pw
     no_core()  # the crash part must not leave core files (children inherit the limit)
     nd = os.path.join(env.bin, "newsclfd")
-    k = hlib.Kafka(env, "--sasl-plain", "%s:%s" % (USER, sasl_pw))
-    plain = hlib.PlainView(k)
-    k.topic(dt.IN, 1)
+    k = Cluster(env, args=["--sasl-plain", "%s:%s" % (USER, sasl_pw)])
+    k.topics([(IN, 1)])
     port = free_port()
     cfg = write_yaml(env, "newsclf.yaml", env.model, port, "${NEWSCLF_TEST_SASL_PASSWORD}",
                      "${NEWSCLF_TEST_KEY_PASSWORD}")
@@ -153,14 +152,14 @@ def t_leak(env, a):
     print("secrets: offline checks done at %.1fs" % (time.monotonic() - t0))
 
     # ---- a running daemon: classify, reload, metrics ----
-    d = dt.Daemon(env, k, config=cfg, offset_reset="earliest",
-                  extra=["--set", "metrics.enabled=true"])
+    d = Daemon(env, k, config=cfg, offset_reset="earliest",
+               extra=["--set", "metrics.enabled=true"])
     d.running()
-    dt.produce(env, plain, dt.dev_file(env), n=50, keyed=True)
-    dt.wait_count(env, plain, dt.AGG, 50, 60)
+    load.produce(env, k, dev_file(env), n=50, keyed=True)
+    load.wait_count(env, k, AGG, 50, 60)
     metrics = None
     for path in ("/metrics", "/healthz", "/readyz"):
-        body = http_get(port, path)
+        body = http_body(port, path)
         if body is not None:
             leaks.scan("GET %s" % path, body)
             if path == "/metrics":
@@ -182,22 +181,18 @@ def t_leak(env, a):
     print("secrets: daemon run done at %.1fs" % (time.monotonic() - t0))
 
     # ---- librdkafka debug=all ----
-    d = dt.Daemon(env, k, config=cfg, offset_reset="earliest",
-                  extra=["--set", "kafka.consumer.debug=all", "--set", "kafka.producer.debug=all",
-                         "--set", "kafka.group=secrets-debug"])
+    d = Daemon(env, k, config=cfg, offset_reset="earliest",
+               extra=["--set", "kafka.consumer.debug=all", "--set", "kafka.producer.debug=all",
+                      "--set", "kafka.group=secrets-debug"])
     d.running()
     check(d.stop() == 0, "debug=all daemon exit code")
     check("facility=CONF" in d.logtext(), "librdkafka debug=all logged no configuration")
 
     # ---- crashes ----
     for sig in (signal.SIGSEGV, signal.SIGABRT):
-        d = dt.Daemon(env, k, config=cfg, offset_reset="earliest")
+        d = Daemon(env, k, config=cfg, offset_reset="earliest")
         d.running()
-        d.proc.send_signal(sig)
-        try:
-            rc = d.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            raise Fail("daemon still running 30 s after %s" % sig.name)
+        rc = d.stop(sig, timeout=30)
         print("secrets: %s -> exit %s, %d bytes on stderr after it" %
               (sig.name, rc, len(d.logtext())))
 
@@ -212,29 +207,19 @@ def t_leak(env, a):
           (leaks.checked, time.monotonic() - t0))
 
 
-def t_wrongpw(env, a):
+def t_wrongpw(env):
     t0 = time.monotonic()
     sasl_pw = "Sasl-" + rnd.token_hex(12)
     wrong = "Wrong-" + rnd.token_hex(12)
     os.environ["NEWSCLF_TEST_SASL_PASSWORD"] = wrong
     os.environ["NEWSCLF_TEST_KEY_PASSWORD"] = "KeyPw-" + rnd.token_hex(12)
-    k = hlib.Kafka(env, "--sasl-plain", "%s:%s" % (USER, sasl_pw))
-    k.topic(dt.IN, 1)
+    k = Cluster(env, args=["--sasl-plain", "%s:%s" % (USER, sasl_pw)])
+    k.topics([(IN, 1)])
     cfg = write_yaml(env, "newsclf.yaml", env.model, free_port(), "${NEWSCLF_TEST_SASL_PASSWORD}",
                      "${NEWSCLF_TEST_KEY_PASSWORD}", level="info")
-    d = dt.Daemon(env, k, config=cfg, offset_reset="earliest")
-    try:
-        rc = d.proc.wait(60)
-    except subprocess.TimeoutExpired:
-        log = d.logtext()
-        d.proc.send_signal(signal.SIGTERM)
-        try:
-            d.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            pass
-        raise Fail("a wrong SASL password: newsclfd still running after 60 s (it should exit "
-                   "non-zero with an authentication error); its log:\n%s" %
-                   "\n".join(log.splitlines()[-15:]))
+    d = Daemon(env, k, config=cfg, offset_reset="earliest")
+    rc = d.wait_exit(60, "with a wrong SASL password (it should exit non-zero with an "
+                     "authentication error)")
     log = d.logtext()
     took = time.monotonic() - t0
     check(rc != 0, "exit code %s with a wrong password" % rc)
@@ -244,17 +229,5 @@ def t_wrongpw(env, a):
           (rc, took, [l for l in log.splitlines() if re.search(r"(?i)authenticat", l)][-1][:200]))
 
 
-def main():
-    ap = hlib.args_parser(__doc__)
-    ap.add_argument("test", choices=["leak", "wrongpw"])
-    a = hlib.finish_args(ap.parse_args())
-    if hlib.no_model(a):
-        return 77
-    if not shutil.which("java"):
-        print("skipped: no java for scripts/kafka")
-        return 77
-    return hlib.run_main({"leak": t_leak, "wrongpw": t_wrongpw}, a.test, a)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(hlib.main({"leak": t_leak, "wrongpw": t_wrongpw}, __doc__, tools=("java",)))

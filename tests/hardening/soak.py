@@ -34,18 +34,17 @@ Exit 0 pass, 1 fail, 77 skipped (no model, or no Java for the broker).
 import json
 import os
 import random
-import shutil
 import sys
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import hlib  # noqa: E402
-from hlib import Fail, check, dt  # noqa: E402
+import hlib  # noqa: E402  (puts tests/lib on sys.path)
+from newsclf_test import load  # noqa: E402
+from newsclf_test.checks import Fail, check, poll  # noqa: E402
+from newsclf_test.cluster import Cluster  # noqa: E402
+from newsclf_test.daemon import AGG, DL, IN, Daemon  # noqa: E402
+from newsclf_test.testenv import FULL  # noqa: E402
 
-IN = "news.articles"
-AGG = "news.labeled"
-DL = "news.deadletter"
 PARTS = 3
 CHUNKS = 5
 RSS_SLACK_MIB = 64
@@ -349,17 +348,10 @@ def header_list(hs):
     return [(n, v if v is not None else b"") for n, v in (hs or [])]
 
 
-def t_soak(env, a):
-    n = a.messages or (100000 if os.environ.get("NEWSCLF_TEST_FULL") == "1" else 10000)
-    seed = a.seed if a.seed is not None else int(os.environ.get("NEWSCLF_SOAK_SEED", "20261127"))
-    sys.setrecursionlimit(20000)  # outputs carry arrays nested up to 1000 deep
-    t0 = time.monotonic()
-    corpus = load_corpus(env.src)
-    check(len(corpus) > 100, "corpus too small: %d" % len(corpus))
-    recs = generate(n, seed, corpus)
-    print("soak: %d messages, seed %d, %.1f MB, generated in %.1fs" %
-          (n, seed, sum(len(r["value"] or b"") for r in recs) / 1e6, time.monotonic() - t0))
-    if hlib.sanitized(a.bin_dir):
+def limit_allocator_retention(bin_dir):
+    """Keeps freed memory from looking like growth: RSS must tell leaks
+    from noise."""
+    if hlib.sanitized(bin_dir):
         # AddressSanitizer keeps freed memory in a quarantine (256 MiB by
         # default) that fills long after the warm-up: keep it small so RSS
         # still tells leaks from noise (ASan's leak check runs at exit).
@@ -373,18 +365,13 @@ def t_soak(env, a):
         # (tens of MiB of retention, not a leak). A fixed threshold sends
         # every block over 1 MiB back to the OS when freed.
         os.environ["GLIBC_TUNABLES"] = "glibc.malloc.mmap_threshold=1048576"
-    prod = hlib.producer_binary(env, a)
-    k = hlib.Kafka(env)
-    k.topic(IN, PARTS, "max.message.bytes=8388608")
-    print("soak: broker up, topic created at %.1fs" % (time.monotonic() - t0))
-    d = dt.Daemon(env, k, offset_reset="earliest",
-                  extra=["--set", "outputs.create_topics=true",
-                         "--set", "outputs.partitions=%d" % PARTS,
-                         "--set", "kafka.group=soak"])
-    d.running()
-    sampler = hlib.RssSampler(d.proc.pid)
-    sampler.start()
-    per = (n + CHUNKS - 1) // CHUNKS
+
+
+def feed(env, k, d, prod, recs, sampler, t0):
+    """Produces recs in CHUNKS chunks, each once the daemon has accounted
+    for the one before; returns the input positions (in record order) and
+    the settled RSS after each chunk."""
+    per = (len(recs) + CHUNKS - 1) // CHUNKS
     positions = []
     want_agg = want_dl = 0
     settled = []  # RSS once each chunk is accounted for
@@ -393,18 +380,18 @@ def t_soak(env, a):
         part = recs[c * per:(c + 1) * per]
         if not part:
             continue
-        positions += hlib.produce_records(env, prod, k.bs, IN, part, "chunk%d" % c)
+        positions += hlib.produce_records(env, prod, k, IN, part, "chunk%d" % c)
         want_agg += sum(1 for r in part if r["expect"] == OK)
         want_dl += len(part) - sum(1 for r in part if r["expect"] == OK)
         last = [0, 0]
 
         def caught_up():
-            last[0] = hlib.count(env, k, AGG)
-            last[1] = hlib.count(env, k, DL)
+            last[0] = load.count(env, k, AGG, idle_ms=2000)
+            last[1] = load.count(env, k, DL, idle_ms=2000)
             return last[0] >= want_agg and last[1] >= want_dl
 
         try:
-            hlib.poll(caught_up, 60 + len(part) / 100, "chunk %d" % c, step=0.5)
+            poll(caught_up, 60 + len(part) / 100, "chunk %d" % c, step=0.5)
         except Fail:
             raise Fail("chunk %d: news.labeled %d of %d, news.deadletter %d of %d (daemon %s)" %
                        (c, last[0], want_agg, last[1], want_dl,
@@ -414,16 +401,10 @@ def t_soak(env, a):
         settled.append(hlib.rss_kib(d.proc.pid) or 0)
         print("soak: chunk %d done at %.1fs, settled RSS %d KiB" %
               (c, time.monotonic() - t0, settled[-1]))
-    sampler.mark("idle")
-    time.sleep(1)
-    check(d.proc.poll() is None, "daemon not alive after the soak")
-    sampler.stop()
-    rc = d.stop(timeout=40)
-    check(rc == 0, "exit code after SIGTERM: %s" % rc)
-    log = d.logtext()
-    check("stopped cleanly" in log, "clean stop logged")
+    return positions, settled
 
-    # ---- RSS ----
+
+def check_rss(sampler, settled):
     warm = sampler.max_of({"warmup"})
     rest = sampler.max_of({"chunk%d" % c for c in range(1, CHUNKS)} | {"idle"})
     idle = sampler.max_of({"idle"})
@@ -436,100 +417,159 @@ def t_soak(env, a):
           "settled RSS climbs: %s KiB (the second chunk's + %d MiB allowed)" %
           (settled, SETTLED_SLACK_MIB))
 
-    # ---- accounting ----
-    by_pos = {}
-    for r, pos in zip(recs, positions):
-        check(pos not in by_pos, "two inputs at one offset %s" % (pos,))
-        by_pos[pos] = r
-    agg = hlib.dump(env, k, [AGG], want_agg)
-    dls = hlib.dump(env, k, [DL], want_dl)
-    seen = {}
-    bad = []
-    with_headers = 0
 
-    def note(msg):
-        if len(bad) < 20:
-            bad.append(msg)
+class Accounting:
+    """Every input offset once in news.labeled or news.deadletter, with the
+    outcome, bytes and headers it must have; the first problems noted."""
+    MINE = (b"newsclf-labels", b"newsclf-model", b"content-type")
 
-    for r in agg:
+    def __init__(self, by_pos):
+        self.by_pos = by_pos
+        self.seen = {}
+        self.bad = []
+        self.reasons = {}
+        self.with_headers = 0
+
+    def note(self, msg):
+        if len(self.bad) < 20:
+            self.bad.append(msg)
+
+    def source(self, pos, what):
+        """The input at pos, counted as accounted for; None (noted) when
+        none was produced there."""
+        self.seen[pos] = self.seen.get(pos, 0) + 1
+        src = self.by_pos.get(pos)
+        if src is None:
+            self.note("%s for an input never produced: %s" % (what, pos))
+        return src
+
+    def output(self, r):
         v = json.loads(r["value"])
         pos = (v["input"]["partition"], v["input"]["offset"])
         check(v["input"]["topic"] == IN, "input.topic")
-        seen[pos] = seen.get(pos, 0) + 1
-        src = by_pos.get(pos)
+        src = self.source(pos, "output")
         if src is None:
-            note("output for an input never produced: %s" % (pos,))
-            continue
+            return
         if src["expect"] != OK:
-            note("%s input %s (%s) was classified, expected %s" %
-                 (src["kind"], pos, src["value"][:60] if src["value"] else None, src["expect"]))
+            self.note("%s input %s (%s) was classified, expected %s" %
+                      (src["kind"], pos, src["value"][:60] if src["value"] else None,
+                       src["expect"]))
         names = [h for h, _ in r["hlist"]]
-        for h in (b"newsclf-labels", b"newsclf-model", b"content-type"):
+        for h in self.MINE:
             if names.count(h) != 1:
-                note("output %s: %d %s headers" % (pos, names.count(h), h.decode()))
-        if [x for x in r["hlist"] if x[0] == b"content-type"] != [(b"content-type",
-                                                                   b"application/json")]:
-            note("output %s: content-type %s" % (pos, [x for x in r["hlist"]
-                                                        if x[0] == b"content-type"]))
-        mine = {b"newsclf-labels", b"newsclf-model", b"content-type"}
-        want_h = [x for x in header_list(src["headers"]) if x[0] not in mine]
-        got_h = [x for x in r["hlist"] if x[0] not in mine]
-        with_headers += bool(got_h)
+                self.note("output %s: %d %s headers" % (pos, names.count(h), h.decode()))
+        ctype = [x for x in r["hlist"] if x[0] == b"content-type"]
+        if ctype != [(b"content-type", b"application/json")]:
+            self.note("output %s: content-type %s" % (pos, ctype))
+        want_h = [x for x in header_list(src["headers"]) if x[0] not in self.MINE]
+        got_h = [x for x in r["hlist"] if x[0] not in self.MINE]
+        self.with_headers += bool(got_h)
         if want_h != got_h:
-            note("output %s: input headers not copied faithfully (%d vs %d)" %
-                 (pos, len(got_h), len(want_h)))
-    reasons = {}
-    for r in dls:
-        hs = r["hlist"]
+            self.note("output %s: input headers not copied faithfully (%d vs %d)" %
+                      (pos, len(got_h), len(want_h)))
+
+    def dead_letter(self, r):
         h = {}
-        for name, val in hs:
+        for name, val in r["hlist"]:
             h.setdefault(name, []).append(val)
         for name in (b"newsclf-error", b"newsclf-error-detail", b"newsclf-source-topic",
                      b"newsclf-source-partition", b"newsclf-source-offset",
                      b"newsclf-source-timestamp"):
             if len(h.get(name, [])) != 1:
-                note("dead letter %s/%s: %d %s headers" % (r["partition"], r["offset"],
-                                                           len(h.get(name, [])), name.decode()))
+                self.note("dead letter %s/%s: %d %s headers" %
+                          (r["partition"], r["offset"], len(h.get(name, [])), name.decode()))
         try:
             pos = (int(h[b"newsclf-source-partition"][-1]), int(h[b"newsclf-source-offset"][-1]))
         except (KeyError, ValueError):
-            note("dead letter without a usable source position")
-            continue
-        seen[pos] = seen.get(pos, 0) + 1
-        src = by_pos.get(pos)
+            self.note("dead letter without a usable source position")
+            return
+        src = self.source(pos, "dead letter")
         if src is None:
-            note("dead letter for an input never produced: %s" % (pos,))
-            continue
+            return
         reason = h[b"newsclf-error"][-1].decode(errors="replace")
-        reasons[reason] = reasons.get(reason, 0) + 1
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
         if reason != src["expect"]:
-            note("%s input %s (%r) dead-lettered as %s, expected %s" %
-                 (src["kind"], pos, (src["value"] or b"")[:60], reason, src["expect"]))
+            self.note("%s input %s (%r) dead-lettered as %s, expected %s" %
+                      (src["kind"], pos, (src["value"] or b"")[:60], reason, src["expect"]))
         sv = src["value"] or b""
         if b"newsclf-truncated-from" in h:
             if not (int(h[b"newsclf-truncated-from"][0]) == len(sv) and len(r["value"]) < len(sv)
                     and sv.startswith(r["value"])):
-                note("dead letter %s: truncated copy is not a prefix" % (pos,))
+                self.note("dead letter %s: truncated copy is not a prefix" % (pos,))
         elif r["value"] != sv:
-            note("dead letter %s: bytes differ from the input" % (pos,))
+            self.note("dead letter %s: bytes differ from the input" % (pos,))
         if h[b"newsclf-source-topic"] != [IN.encode()]:
-            note("dead letter %s: source topic %s" % (pos, h[b"newsclf-source-topic"]))
+            self.note("dead letter %s: source topic %s" % (pos, h[b"newsclf-source-topic"]))
         if r["key"] != src["key"] and not (r["key"] in (None, b"") and src["key"] in (None, b"")):
-            note("dead letter %s: key %r, input key %r" % (pos, r["key"], src["key"]))
+            self.note("dead letter %s: key %r, input key %r" % (pos, r["key"], src["key"]))
         want_h = [x for x in header_list(src["headers"]) if not x[0].startswith(b"newsclf-")]
-        got_h = [x for x in hs if not x[0].startswith(b"newsclf-")]
+        got_h = [x for x in r["hlist"] if not x[0].startswith(b"newsclf-")]
         if want_h != got_h:
-            note("dead letter %s: input headers not copied faithfully" % (pos,))
-    missing = [p for p in by_pos if p not in seen]
-    dup = [p for p, c in seen.items() if c > 1]
-    for p in missing[:5]:
-        note("input %s (%s, expected %s) has no output and no dead letter" %
-             (p, by_pos[p]["kind"], by_pos[p]["expect"]))
-    for p in dup[:5]:
-        note("input %s accounted for %d times" % (p, seen[p]))
+            self.note("dead letter %s: input headers not copied faithfully" % (pos,))
+
+    def finish(self):
+        """(inputs never accounted for, inputs accounted for twice)."""
+        missing = [p for p in self.by_pos if p not in self.seen]
+        dup = [p for p, c in self.seen.items() if c > 1]
+        for p in missing[:5]:
+            self.note("input %s (%s, expected %s) has no output and no dead letter" %
+                      (p, self.by_pos[p]["kind"], self.by_pos[p]["expect"]))
+        for p in dup[:5]:
+            self.note("input %s accounted for %d times" % (p, self.seen[p]))
+        return missing, dup
+
+
+def t_soak(env):
+    a = env.args
+    n = a.messages or (100000 if FULL else 10000)
+    seed = a.seed if a.seed is not None else int(os.environ.get("NEWSCLF_SOAK_SEED", "20261127"))
+    sys.setrecursionlimit(20000)  # outputs carry arrays nested up to 1000 deep
+    t0 = time.monotonic()
+    corpus = load_corpus(env.src)
+    check(len(corpus) > 100, "corpus too small: %d" % len(corpus))
+    recs = generate(n, seed, corpus)
+    print("soak: %d messages, seed %d, %.1f MB, generated in %.1fs" %
+          (n, seed, sum(len(r["value"] or b"") for r in recs) / 1e6, time.monotonic() - t0))
+    limit_allocator_retention(a.bin_dir)
+    prod = hlib.producer_binary(env)
+    k = Cluster(env)
+    k.topics([(IN, PARTS)], configs=["max.message.bytes=8388608"])
+    print("soak: broker up, topic created at %.1fs" % (time.monotonic() - t0))
+    d = Daemon(env, k, offset_reset="earliest",
+               extra=["--set", "outputs.create_topics=true",
+                      "--set", "outputs.partitions=%d" % PARTS,
+                      "--set", "kafka.group=soak"])
+    d.running()
+    sampler = hlib.RssSampler(d.proc.pid)
+    sampler.start()
+    positions, settled = feed(env, k, d, prod, recs, sampler, t0)
+    sampler.mark("idle")
+    time.sleep(1)
+    check(d.proc.poll() is None, "daemon not alive after the soak")
+    sampler.stop()
+    rc = d.stop(timeout=40)
+    check(rc == 0, "exit code after SIGTERM: %s" % rc)
+    check("stopped cleanly" in d.logtext(), "clean stop logged")
+    check_rss(sampler, settled)
+
+    by_pos = {}
+    for r, pos in zip(recs, positions):
+        check(pos not in by_pos, "two inputs at one offset %s" % (pos,))
+        by_pos[pos] = r
+    want_agg = sum(1 for r in recs if r["expect"] == OK)
+    want_dl = len(recs) - want_agg
+    agg = load.consume(env, k, [AGG], want_agg)
+    dls = load.consume(env, k, [DL], want_dl)
+    acc = Accounting(by_pos)
+    for r in agg:
+        acc.output(r)
+    for r in dls:
+        acc.dead_letter(r)
+    missing, dup = acc.finish()
     print("soak: %d produced, %d classified (%d with copied input headers), %d dead-lettered %s" %
-          (len(recs), len(agg), with_headers, len(dls), json.dumps(reasons, sort_keys=True)))
-    check(not bad, "%d problems, first ones:\n  " % len(bad) + "\n  ".join(bad))
+          (len(recs), len(agg), acc.with_headers, len(dls),
+           json.dumps(acc.reasons, sort_keys=True)))
+    check(not acc.bad, "%d problems, first ones:\n  " % len(acc.bad) + "\n  ".join(acc.bad))
     check(len(agg) + len(dls) == len(recs) and not missing and not dup,
           "classified %d + dead-lettered %d != produced %d (missing %d, duplicated %d)" %
           (len(agg), len(dls), len(recs), len(missing), len(dup)))
@@ -537,18 +577,10 @@ def t_soak(env, a):
     print("soak: passed in %.1fs" % (time.monotonic() - t0))
 
 
-def main():
-    ap = hlib.args_parser(__doc__)
+def add_args(ap):
     ap.add_argument("--messages", type=int)
     ap.add_argument("--seed", type=int)
-    a = hlib.finish_args(ap.parse_args())
-    if hlib.no_model(a):
-        return 77
-    if not shutil.which("java"):
-        print("skipped: no java for scripts/kafka")
-        return 77
-    return hlib.run_main({"soak": t_soak}, "soak", a)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(hlib.main({"soak": t_soak}, __doc__, add_args=add_args, tools=("java",)))

@@ -30,9 +30,12 @@ import sys
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import hlib  # noqa: E402
-from hlib import Fail, check, dt  # noqa: E402
+import hlib  # noqa: E402  (puts tests/lib on sys.path)
+from newsclf_test import load  # noqa: E402
+from newsclf_test.checks import Fail, check  # noqa: E402
+from newsclf_test.corpus import dev_file  # noqa: E402
+from newsclf_test.daemon import AGG, DL, Daemon, write_config  # noqa: E402
+from newsclf_test.mockbroker import MockBroker  # noqa: E402
 
 VG_OPTS = ["--tool=memcheck", "--error-exitcode=1", "--leak-check=full",
            "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
@@ -73,50 +76,41 @@ def bad_inputs(env):
         b'{"id":"a\\u0000b","title":"t"}',
         b"\xc0\xaf overlong",
     ]
-    files = []
-    for i, c in enumerate(cases * 3):
-        fn = env.path("bad%d" % i)
-        with open(fn, "wb") as f:
-            f.write(c)
-        files.append(fn)
-    return files
+    return env.message_files(cases * 3, "bad")
 
 
-def t_valgrind(env, a):
+def t_valgrind(env):
     t0 = time.monotonic()
-    real = valgrind_build(a)
+    real = valgrind_build(env.args)
     vglog = env.path("valgrind.%p.log")
     env.bin = hlib.wrapped_bin_dir(env, real, "vgbin",
                                    ["valgrind"] + VG_OPTS + ["--log-file=" + vglog])
-    b = dt.Broker(env)
-    dt.precommit(env, b)
-    dev = dt.dev_file(env)
+    b = MockBroker(env)
+    load.precommit(env, b)
+    dev = dev_file(env)
     files = bad_inputs(env)
-    dt.produce(env, b, files=files, headers=["trace-id=vg", "newsclf-error=spoofed"])
-    dt.produce(env, b, dev, n=300, keyed=True)
+    load.produce(env, b, files=files, headers=["trace-id=vg", "newsclf-error=spoofed"])
+    load.produce(env, b, dev, n=300, keyed=True)
     n_good_bad = 2 * 3  # the deep and the NUL-escape articles are valid
     n_dl = len(files) - n_good_bad
     cfg = env.path("newsclf.yaml")
-    shutil.copy(dt.write_config(env, "a.yaml", env.model), cfg)
-    d = dt.Daemon(env, b, config=cfg, extra=["--set", "limits.shutdown_timeout_ms=60000",
-                                             "--set", "kafka.consumer.session.timeout.ms=30000",
-                                             "--set", "kafka.consumer.heartbeat.interval.ms=3000"])
-    dt.wait_count(env, b, dt.AGG, 300 + n_good_bad, 240)
-    dt.wait_count(env, b, dt.DL, n_dl, 60)
+    shutil.copy(write_config(env, "a.yaml", env.model), cfg)
+    d = Daemon(env, b, config=cfg, extra=["--set", "limits.shutdown_timeout_ms=60000",
+                                          "--set", "kafka.consumer.session.timeout.ms=30000",
+                                          "--set", "kafka.consumer.heartbeat.interval.ms=3000"])
+    load.wait_count(env, b, AGG, 300 + n_good_bad, 240)
+    load.wait_count(env, b, DL, n_dl, 60)
     print("valgrind: first batch done at %.0fs" % (time.monotonic() - t0))
     # a refused reload, then a good one with traffic in between
-    shutil.copy(dt.write_config(env, "broken.yaml", env.path("no-such-model")), cfg)
+    shutil.copy(write_config(env, "broken.yaml", env.path("no-such-model")), cfg)
     d.proc.send_signal(signal.SIGHUP)
     d.wait_log(r"reload refused", 120)
-    prod = subprocess.Popen([os.path.join(env.bin, "bench", "pipeline_load"), "produce", "-b",
-                             b.bs, "-t", dt.IN, "-f", dev, "-n", "100", "--keyed", "--rate", "50"],
-                            stderr=subprocess.DEVNULL)
-    env.procs.append(prod)
-    shutil.copy(dt.write_config(env, "b.yaml", env.model, {l: 0.999 for l in env.labels}), cfg)
+    prod = load.produce(env, b, dev, n=100, keyed=True, rate=50, background=True)
+    shutil.copy(write_config(env, "b.yaml", env.model, {l: 0.999 for l in env.labels}), cfg)
     d.proc.send_signal(signal.SIGHUP)
     d.wait_log(r"reloaded model", 120)
     check(prod.wait(120) == 0, "producer")
-    dt.wait_count(env, b, dt.AGG, 400 + n_good_bad, 240)
+    load.wait_count(env, b, AGG, 400 + n_good_bad, 240)
     rc = d.stop(timeout=180)
     logs = [os.path.join(env.tmp, f) for f in os.listdir(env.tmp) if f.startswith("valgrind.")]
     text = ""
@@ -132,8 +126,8 @@ def t_valgrind(env, a):
         first = "\n".join(text.splitlines()[:120])
         raise Fail("memcheck: exit %s, summaries %s\n%s" % (rc, summary, first))
     check(all(x.replace(",", "") == "0" for x in definite), "definite leaks: %s" % definite)
-    check(dt.count(env, b, dt.AGG) == 400 + n_good_bad, "aggregate count after the stop")
-    dls = dt.consume(env, b, [dt.DL], n_dl)
+    check(load.count(env, b, AGG) == 400 + n_good_bad, "aggregate count after the stop")
+    dls = load.consume(env, b, [DL], n_dl)
     check(len(dls) == n_dl, "dead letters %d != %d" % (len(dls), n_dl))
     for r in dls:
         check(r["hdrs"].get("newsclf-error", [b"spoofed"])[0] != b"spoofed" and
@@ -141,17 +135,10 @@ def t_valgrind(env, a):
     print("valgrind: passed in %.0fs" % (time.monotonic() - t0))
 
 
-def main():
-    ap = hlib.args_parser(__doc__)
+def add_args(ap):
     ap.add_argument("--valgrind-build")
-    a = hlib.finish_args(ap.parse_args())
-    if hlib.no_model(a):
-        return 77
-    if not shutil.which("valgrind"):
-        print("skipped: no valgrind")
-        return 77
-    return hlib.run_main({"valgrind": t_valgrind}, "valgrind", a)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(hlib.main({"valgrind": t_valgrind}, __doc__, add_args=add_args,
+                       tools=("valgrind",)))

@@ -14,27 +14,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 k=scripts/kafka
-tmp=$(mktemp -d)
-pass=0
-fail=0
+# shellcheck source=../lib/checks.sh
+. tests/lib/checks.sh
 
-cleanup() {
+on_exit() { # every cluster still running
     local d
     for d in "$tmp"/c?; do
         if [ -d "$d" ]; then "$k" stop "$d" >/dev/null 2>&1 || true; fi
     done
-    rm -rf "$tmp"
 }
-trap cleanup EXIT
 
 now_ms() { date +%s%3N; }
-ok() { pass=$((pass + 1)); echo "ok    $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL  $*"; }
-check() { # DESCRIPTION COMMAND...
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else bad "$what"; fi
-}
 # run a step, print its time; a failed step ends the test (what follows
 # would only fail for the same reason)
 step() { # DESCRIPTION COMMAND...
@@ -50,7 +40,7 @@ step() { # DESCRIPTION COMMAND...
             echo "---- kcat's messages (last 20):"
             tail -n 20 "$tmp/kcat.log"
         fi
-        echo "$pass passed, $fail failed"
+        summary tests/kafka/smoke.sh || true
         exit 1
     fi
 }
@@ -95,15 +85,6 @@ isr_full() { # TOPIC WANT
     lines=$(partitions_of "$1") || return 1
     [ -n "$lines" ] || return 1
     ! awk -v want="$2" '{ n = split($NF, a, ","); if (n != want) bad = 1 } END { exit !bad }' <<<"$lines"
-}
-
-wait_for() { # SECONDS COMMAND...
-    local deadline=$(($(now_ms) + $1 * 1000))
-    shift
-    until "$@"; do
-        [ "$(now_ms)" -lt "$deadline" ] || return 1
-        sleep 0.5
-    done
 }
 
 committed_total() { # GROUP: sum of the group's committed offsets
@@ -226,5 +207,4 @@ step "stop" "$k" stop "$cs"
 
 d=$(($(now_ms) - t_all))
 printf 'time  %3d.%d s  all of tests/kafka/smoke.sh\n' $((d / 1000)) $((d % 1000 / 100))
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary tests/kafka/smoke.sh

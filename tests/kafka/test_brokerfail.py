@@ -19,9 +19,15 @@ NEWSCLF_TEST_FULL=1: 40,000 articles per mode.
 """
 import sys
 
-import kafkatest as kt
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import kafkatest as kt  # noqa: E402  (puts tests/lib on sys.path)
+from newsclf_test import load  # noqa: E402
+from newsclf_test.checks import check, log, poll  # noqa: E402
+from newsclf_test.cluster import Cluster  # noqa: E402
+from newsclf_test.corpus import articles_file  # noqa: E402
+from newsclf_test.testenv import FULL  # noqa: E402
 
-N = 40000 if kt.FULL else 8000
+N = 40000 if FULL else 8000
 RATE = 1500
 # The group coordinator may be on the killed broker: it moves once the
 # controller drops that broker (broker.session.timeout.ms, 4 s here). A
@@ -36,8 +42,8 @@ def run(env, c, prefix, delivery):
     group = prefix + "-group"
     intopic, agg = prefix + ".articles", prefix + ".labeled"
     kt.topics_for(c, prefix, rf=3, labels=env.labels)
-    kt.precommit(env, c, group, intopic)
-    path = kt.articles_file(env, N)
+    load.precommit(env, c, group, intopic)
+    path = articles_file(env, N)
     ds = [kt.start_daemon(env, c, prefix, group, prefix + "-1", delivery, EXTRA)]
     restarts = []
 
@@ -45,37 +51,38 @@ def run(env, c, prefix, delivery):
         d = ds[-1]
         if d.proc.poll() is not None:
             restarts.append(d.proc.returncode)
-            kt.log("daemon exited rc=%s (log %s): restarting it" % (d.proc.returncode, d.log))
-            kt.check(len(restarts) <= 3, "daemon keeps failing, log %s" % d.log)
+            log("daemon exited rc=%s (log %s): restarting it" % (d.proc.returncode, d.log))
+            check(len(restarts) <= 3, "daemon keeps failing, log %s" % d.log)
             ds.append(kt.start_daemon(env, c, prefix, group, prefix + "-1", delivery, EXTRA))
 
     def agg_at(n):
         def cond():
             supervise()
-            return kt.offsets(env, c, group, agg)[1] >= n
+            return load.offsets(env, c, group, agg)[1] >= n
         return cond
 
     ds[0].running()
-    kt.log("%s running" % delivery)
-    prod = kt.produce(env, c, intopic, path, N, rate=RATE, wait=False)
-    kt.poll(agg_at(N // 4), 120, "a quarter of the input classified", step=0.2)
+    log("%s running" % delivery)
+    prod = load.produce(env, c, path, N, topic=intopic, keyed=True, rate=RATE,
+                        background=True)
+    poll(agg_at(N // 4), 120, "a quarter of the input classified", step=0.2)
     victim = c.leader(intopic, 0)
-    at = kt.offsets(env, c, group, intopic)[0]
+    at = load.offsets(env, c, group, intopic)[0]
     c.stop_broker(victim, kill=True)
-    kt.log("SIGKILLed broker %d (leader of %s/0) with %d of %d inputs committed" %
-           (victim, intopic, at, N))
-    kt.poll(agg_at(int(N * 0.6)), 180, "60% of the input classified with a broker down",
-            step=0.2)
+    log("SIGKILLed broker %d (leader of %s/0) with %d of %d inputs committed" %
+        (victim, intopic, at, N))
+    poll(agg_at(int(N * 0.6)), 180, "60% of the input classified with a broker down",
+         step=0.2)
     c.start_broker(victim)
-    kt.log("broker %d back" % victim)
-    kt.check(prod.wait(300) == 0, "producer failed")
-    kt.poll(lambda: supervise() or kt.offsets(env, c, group, intopic)[0] >= N, 300,
-            "input drained", step=0.5)
-    kt.check(ds[-1].stop() == 0, "exit code after SIGTERM (log %s)" % ds[-1].log)
+    log("broker %d back" % victim)
+    check(prod.wait(300) == 0, "producer failed")
+    poll(lambda: supervise() or load.offsets(env, c, group, intopic)[0] >= N, 300,
+         "input drained", step=0.5)
+    check(ds[-1].stop() == 0, "exit code after SIGTERM (log %s)" % ds[-1].log)
     dups, label_dups, _ = kt.check_outputs(env, c, prefix, N, delivery == "exactly-once")
-    kt.poll(lambda: c.isr_full(intopic, 3), 60, "broker %d back in every ISR" % victim)
-    kt.log("%s: %d inputs, leader broker killed and restarted: none lost, %d duplicates, "
-           "%d daemon restart(s)" % (delivery, N, dups, len(restarts)))
+    poll(lambda: c.isr_full(intopic, 3), 60, "broker %d back in every ISR" % victim)
+    log("%s: %d inputs, leader broker killed and restarted: none lost, %d duplicates, "
+        "%d daemon restart(s)" % (delivery, N, dups, len(restarts)))
 
 
 def t_alo(env, c):
@@ -89,4 +96,4 @@ def t_eos(env, c):
 TESTS = {"alo": t_alo, "eos": t_eos}
 
 if __name__ == "__main__":
-    sys.exit(kt.main(TESTS, __doc__, lambda env: kt.Cluster(env, brokers=3)))
+    sys.exit(kt.main(TESTS, __doc__, lambda env: Cluster(env, brokers=3)))

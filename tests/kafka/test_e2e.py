@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
-"""The daemon suite's end-to-end test (tests/daemon/daemon_test.py t_e2e:
-counts, routing, headers, schema, labels equal to offline classification,
-output order) against a real Kafka broker instead of the mock cluster.
+"""The daemon suite's end-to-end scenario (tests/lib/newsclf_test/e2e.py,
+also daemon_e2e: counts, routing, headers, schema, labels equal to offline
+classification, output order) against a real Kafka broker instead of the
+mock cluster.
 
   alo  kafka.delivery=at-least-once (the default)
   eos  kafka.delivery=exactly-once (read_committed reader)
 
-t_e2e is imported and run unchanged; only its Broker (the mock) is replaced
-by topics on a real broker. t_e2e names its topics itself (news.articles,
+The scenario uses the daemon's default topic names (news.articles,
 news.labeled, news.labeled.<label>), so each mode gets its own one-node
 cluster (about 2 s to start).
 
@@ -15,37 +15,21 @@ cluster (about 2 s to start).
 """
 import sys
 
-import kafkatest as kt
-
-dt = kt.daemon_test
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import kafkatest as kt  # noqa: E402  (puts tests/lib on sys.path)
+from newsclf_test import e2e  # noqa: E402
+from newsclf_test.cluster import Cluster  # noqa: E402
+from newsclf_test.daemon import news_topics  # noqa: E402
 
 
 def run_e2e(env, delivery):
-    c = kt.Cluster(env, name="k-" + delivery)
-
-    class RealBroker:
-        """daemon_test.Broker's interface on the real cluster."""
-
-        def __init__(self, env_, **_):
-            self.bs = c.bs
-            specs = [(dt.IN, dt.IN_PARTS), (dt.AGG, 3), (dt.DL, 1)]
-            specs += [("news.labeled.%s" % lab, 1) for lab in env_.labels]
-            c.topics(specs)
-
-    class ModeDaemon(dt.Daemon):
-        def __init__(self, env_, broker, extra=(), **kw):
-            super().__init__(env_, broker, extra=["--set", "kafka.delivery=" + delivery,
-                                                  "--set", "kafka.instance_id=e2e-1"] +
-                             list(extra), **kw)
-
-    saved = dt.Broker, dt.Daemon
-    dt.Broker, dt.Daemon = RealBroker, ModeDaemon
+    c = Cluster(env, name="k-" + delivery)
     try:
-        dt.t_e2e(env)
+        c.topics(news_topics(env.labels))
+        e2e.run(env, c, extra=["--set", "kafka.delivery=" + delivery,
+                               "--set", "kafka.instance_id=e2e-1"])
     finally:
-        dt.Broker, dt.Daemon = saved
         c.stop()
-        env.clusters.remove(c)
 
 
 def t_alo(env, _):

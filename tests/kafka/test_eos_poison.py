@@ -31,9 +31,15 @@ be refused too (README, Delivery).
     test_eos_poison.py [eos] [alo] --bin-dir DIR --source-dir DIR
 """
 import json
+import re
 import sys
 
-import kafkatest as kt
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import kafkatest as kt  # noqa: E402  (puts tests/lib on sys.path)
+from newsclf_test import load  # noqa: E402
+from newsclf_test.checks import check, log, poll  # noqa: E402
+from newsclf_test.cluster import Cluster  # noqa: E402
+from newsclf_test.corpus import articles_file  # noqa: E402
 
 N_GOOD = 300
 BIG_AT = (40, 150, 260)  # positions of the big articles among the inputs
@@ -45,7 +51,7 @@ BATCH = 16384            # the daemon's producer batch.size (< TOPIC_LIMIT)
 def inputs_file(env):
     """N_GOOD corpus articles (ids a000000..) with big ones (ids big0..)
     at BIG_AT; returns (path, total, big ids)."""
-    good = kt.articles_file(env, N_GOOD, name="good.jsonl")
+    good = articles_file(env, N_GOOD, name="good.jsonl")
     with open(good) as f:
         lines = [l for l in f if l.strip()]
     body = []
@@ -80,53 +86,53 @@ def poison_run(env, c, prefix, delivery):
     intopic, agg, dl = prefix + ".articles", prefix + ".labeled", prefix + ".deadletter"
     make_topics(env, c, prefix, 3)
     path, total, big = inputs_file(env)
-    kt.precommit(env, c, group, intopic)
-    kt.produce(env, c, intopic, path, total)
-    kt.log("%d inputs on %s (3 partitions), big ones: %s" % (total, intopic, ", ".join(big)))
+    load.precommit(env, c, group, intopic)
+    load.produce(env, c, path, total, topic=intopic, keyed=True)
+    log("%d inputs on %s (3 partitions), big ones: %s" % (total, intopic, ", ".join(big)))
     d = kt.start_daemon(env, c, prefix, group, prefix + "-1", delivery,
                         extra=["--set", "kafka.producer.batch.size=%d" % BATCH])
     kt.wait_drained(env, c, group, intopic, total, 40, [d])
-    committed, end = kt.offsets(env, c, group, intopic)
-    kt.check(committed == end == total, "committed %d, end %d, %d inputs" % (committed, end, total))
-    kt.check(d.proc.poll() is None, "the daemon exited (rc=%s), log %s" % (d.proc.returncode, d.log))
+    committed, end = load.offsets(env, c, group, intopic)
+    check(committed == end == total, "committed %d, end %d, %d inputs" % (committed, end, total))
+    check(d.proc.poll() is None, "the daemon exited (rc=%s), log %s" % (d.proc.returncode, d.log))
 
     ids = {}
     for r in kt.read(env, c, [agg], N_GOOD):
         ids[r["value"]["id"]] = ids.get(r["value"]["id"], 0) + 1
     want = {"a%06d" % i for i in range(N_GOOD)}
-    kt.check(not (want - set(ids)), "good articles missing from %s: %s" %
-             (agg, sorted(want - set(ids))[:5]))
-    kt.check(set(ids) == want, "unexpected ids on %s: %s" % (agg, sorted(set(ids) - want)[:5]))
+    check(not (want - set(ids)), "good articles missing from %s: %s" %
+          (agg, sorted(want - set(ids))[:5]))
+    check(set(ids) == want, "unexpected ids on %s: %s" % (agg, sorted(set(ids) - want)[:5]))
     dups = sum(n - 1 for n in ids.values())
     if delivery == "exactly-once":
-        kt.check(dups == 0, "%d duplicates on %s (exactly-once)" % (dups, agg))
+        check(dups == 0, "%d duplicates on %s (exactly-once)" % (dups, agg))
 
     dead = {}
     for r in kt.read(env, c, [dl], len(big)):
-        kt.check(isinstance(r["value"], dict), "dead letter is not the input article")
+        check(isinstance(r["value"], dict), "dead letter is not the input article")
         ident = r["value"]["id"]
         dead.setdefault(ident, []).append(r)
-    kt.check(set(dead) == set(big), "dead letters %s, expected %s" % (sorted(dead), big))
+    check(set(dead) == set(big), "dead letters %s, expected %s" % (sorted(dead), big))
     for ident, rs in dead.items():
         if delivery == "exactly-once":
-            kt.check(len(rs) == 1, "%s dead-lettered %d times (exactly-once)" % (ident, len(rs)))
+            check(len(rs) == 1, "%s dead-lettered %d times (exactly-once)" % (ident, len(rs)))
         for r in rs:
             err = r["hdrs"].get("newsclf-error", [])
             detail = b"".join(r["hdrs"].get("newsclf-error-detail", [])).decode()
-            kt.check(err == [b"produce_failed"], "%s: newsclf-error %s" % (ident, err))
-            kt.check("too large" in detail, "%s: detail without the broker error: %r" %
-                     (ident, detail))
+            check(err == [b"produce_failed"], "%s: newsclf-error %s" % (ident, err))
+            check("too large" in detail, "%s: detail without the broker error: %r" %
+                  (ident, detail))
             if delivery == "exactly-once":
-                kt.check("3 " in detail and "abort" in detail,
-                         "%s: detail without the attempts: %r" % (ident, detail))
-    kt.log("%s: %d good articles in %s (%d duplicates), %s dead-lettered: %s" %
-           (delivery, len(ids), agg, dups, ", ".join(sorted(dead)),
-            b"".join(dead[big[0]][0]["hdrs"]["newsclf-error-detail"]).decode()))
+                check("3 " in detail and "abort" in detail,
+                      "%s: detail without the attempts: %r" % (ident, detail))
+    log("%s: %d good articles in %s (%d duplicates), %s dead-lettered: %s" %
+        (delivery, len(ids), agg, dups, ", ".join(sorted(dead)),
+         b"".join(dead[big[0]][0]["hdrs"]["newsclf-error-detail"]).decode()))
     if delivery == "exactly-once":
-        kt.check(kt.re.search(r"warn .*dead-letter", d.logtext()),
-                 "no warning about the dead-lettered inputs in %s" % d.log)
-    kt.check(WARNING not in d.logtext(), "batch.size warning although batch.size < the limit")
-    kt.check(d.stop() == 0, "exit code after SIGTERM (log %s)" % d.log)
+        check(re.search(r"warn .*dead-letter", d.logtext()),
+              "no warning about the dead-lettered inputs in %s" % d.log)
+    check(WARNING not in d.logtext(), "batch.size warning although batch.size < the limit")
+    check(d.stop() == 0, "exit code after SIGTERM (log %s)" % d.log)
 
 
 WARNING = "takes record batches of at most"
@@ -136,18 +142,18 @@ def t_limits(env, c):
     prefix = "limp"
     agg = prefix + ".labeled"
     make_topics(env, c, prefix, 1)
-    kt.precommit(env, c, prefix + "-group", prefix + ".articles")
+    load.precommit(env, c, prefix + "-group", prefix + ".articles")
     d = kt.start_daemon(env, c, prefix, prefix + "-group", prefix + "-1", "at-least-once")
     want = "output topic %s %s %d bytes" % (agg, WARNING, TOPIC_LIMIT)
-    kt.poll(lambda: want in d.logtext() or d.proc.poll() is not None, 30,
-            "the batch.size warning in %s" % d.log)
+    poll(lambda: want in d.logtext() or d.proc.poll() is not None, 30,
+         "the batch.size warning in %s" % d.log)
     text = d.logtext()
-    kt.check(want in text, "no warning %r in %s" % (want, d.log))
-    kt.check("kafka.producer.batch.size below %d" % TOPIC_LIMIT in text,
-             "the warning does not name the setting")
-    kt.check(text.count(WARNING) == 1, "other topics than %s were warned about" % agg)
-    kt.check(d.stop() == 0, "exit code after SIGTERM (log %s)" % d.log)
-    kt.log("limits: %s" % want)
+    check(want in text, "no warning %r in %s" % (want, d.log))
+    check("kafka.producer.batch.size below %d" % TOPIC_LIMIT in text,
+          "the warning does not name the setting")
+    check(text.count(WARNING) == 1, "other topics than %s were warned about" % agg)
+    check(d.stop() == 0, "exit code after SIGTERM (log %s)" % d.log)
+    log("limits: %s" % want)
 
 
 def t_eos(env, c):
@@ -161,4 +167,4 @@ def t_alo(env, c):
 TESTS = {"eos": t_eos, "alo": t_alo, "limits": t_limits}
 
 if __name__ == "__main__":
-    sys.exit(kt.main(TESTS, __doc__, lambda env: kt.Cluster(env)))
+    sys.exit(kt.main(TESTS, __doc__, lambda env: Cluster(env)))

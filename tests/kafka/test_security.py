@@ -16,10 +16,16 @@ sasl.password: "${NC_TEST_SASL_PASSWORD}".
 import os
 import random
 import string
+import re
 import sys
 import time
 
-import kafkatest as kt
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import kafkatest as kt  # noqa: E402  (puts tests/lib on sys.path)
+from newsclf_test import load  # noqa: E402
+from newsclf_test.checks import check, log  # noqa: E402
+from newsclf_test.cluster import Cluster  # noqa: E402
+from newsclf_test.corpus import articles_file  # noqa: E402
 
 N = 500
 USER = "newsclf"
@@ -43,8 +49,8 @@ def config(env, c, name, ca=True):
 
 
 def setup(env):
-    c = kt.Cluster(env, args=["--sasl-plain", "%s:%s" % (USER, PASSWORD), "--tls"])
-    kt.check(c.vars["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL", "cluster is not SASL_SSL")
+    c = Cluster(env, args=["--sasl-plain", "%s:%s" % (USER, PASSWORD), "--tls"])
+    check(c.vars["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL", "cluster is not SASL_SSL")
     return c
 
 
@@ -54,33 +60,30 @@ def refused(env, c, name, password, ca, pattern):
     d = kt.start_daemon(env, c, name, name + "-group", name + "-1", "exactly-once",
                         config=config(env, c, name, ca))
     t0 = time.monotonic()
-    try:
-        rc = d.proc.wait(60)
-    except Exception:
-        raise kt.Fail("daemon still running 60 s after start (log %s)" % d.log)
+    rc = d.wait_exit(60, "with %s" % name)
     took = time.monotonic() - t0
     text = d.logtext()
-    kt.check(rc != 0, "exit code 0 with %s" % name)
-    m = kt.re.search(r"cannot start: .*", text)
-    kt.check(m and kt.re.search(pattern, m.group(0), kt.re.I),
-             "no clear start-up error matching /%s/ (log %s)" % (pattern, d.log))
-    kt.check(password not in text, "the password is in the log")
-    kt.log("%s: exit %d after %.1f s: %s" % (name, rc, took, m.group(0)[:200]))
+    check(rc != 0, "exit code 0 with %s" % name)
+    m = re.search(r"cannot start: .*", text)
+    check(m and re.search(pattern, m.group(0), re.I),
+          "no clear start-up error matching /%s/ (log %s)" % (pattern, d.log))
+    check(password not in text, "the password is in the log")
+    log("%s: exit %d after %.1f s: %s" % (name, rc, took, m.group(0)[:200]))
 
 
 def t_secure(env, c):
     os.environ["NC_TEST_SASL_PASSWORD"] = PASSWORD
     name = "sec"
     kt.topics_for(c, name, labels=env.labels)
-    kt.precommit(env, c, name + "-group", name + ".articles")
-    kt.produce(env, c, name + ".articles", kt.articles_file(env, N), N)
+    load.precommit(env, c, name + "-group", name + ".articles")
+    load.produce(env, c, articles_file(env, N), N, topic=name + ".articles", keyed=True)
     d = kt.start_daemon(env, c, name, name + "-group", name + "-1", "exactly-once",
                         config=config(env, c, name))
     kt.wait_drained(env, c, name + "-group", name + ".articles", N, 120, [d])
-    kt.check(d.stop() == 0, "exit code after SIGTERM (log %s)" % d.log)
-    kt.check(PASSWORD not in d.logtext(), "the password is in the daemon's log")
+    check(d.stop() == 0, "exit code after SIGTERM (log %s)" % d.log)
+    check(PASSWORD not in d.logtext(), "the password is in the daemon's log")
     kt.check_outputs(env, c, name, N, True)
-    kt.log("secure: %d inputs exactly once over SASL_SSL (PLAIN), password from ${VAR}" % N)
+    log("secure: %d inputs exactly once over SASL_SSL (PLAIN), password from ${VAR}" % N)
 
 
 def t_wrongpw(env, c):

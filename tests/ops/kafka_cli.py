@@ -7,296 +7,232 @@ Each test starts its own newsclf-mockbroker process and uses kcat (Debian's,
 on librdkafka 2.0.2 like ours) to produce input and read output. Waits poll
 with deadlines. Exit 0 pass, 1 fail, 77 skipped (no kcat or no model).
 """
-import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
-LABELS = ["conflict", "sanctions", "trade", "vaccines"]
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from newsclf_test.checks import Fail  # noqa: E402
+from newsclf_test.corpus import classify, dev_file  # noqa: E402
+from newsclf_test.mockbroker import MockBroker  # noqa: E402
+from newsclf_test.testenv import main  # noqa: E402
 
 
-class Fail(Exception):
-    pass
+def newsclf(env, *args, check_rc=0, timeout=60, stdin=None):
+    """`newsclf ARGS`; Fail unless it exits check_rc (None: any code)."""
+    r = subprocess.run([env.tool("newsclf")] + list(args), input=stdin,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    if check_rc is not None and r.returncode != check_rc:
+        raise Fail("newsclf %s: exit %d (expected %d): %s" % (
+            " ".join(args), r.returncode, check_rc, r.stderr.decode()[-2000:]))
+    return r
 
 
-class Env:
-    def __init__(self, a):
-        self.bin = a.bin_dir
-        self.src = a.source_dir
-        self.model = os.path.join(self.src, "models", "default")
-        self.tmp = tempfile.mkdtemp(prefix="newsclf-ops.")
-        self.procs = []
-        self.passed = 0
+def kcat_produce(b, topic, lines, keyed=False, partition=None):
+    data = "".join(l + "\n" for l in lines).encode()
+    args = ["kcat", "-P", "-b", b.bs, "-t", topic]
+    if keyed:
+        args += ["-K", "\t"]
+    if partition is not None:
+        args += ["-p", str(partition)]
+    subprocess.run(args, input=data, check=True, timeout=60, stderr=subprocess.DEVNULL)
 
-    def path(self, *p):
-        return os.path.join(self.tmp, *p)
 
-    def check(self, cond, what):
-        if not cond:
-            raise Fail(what)
-        self.passed += 1
-        print("ok    " + what, flush=True)
+def kcat_consume(b, topic):
+    """Every message of topic as kcat's JSON envelope."""
+    r = subprocess.run(["kcat", "-C", "-b", b.bs, "-t", topic, "-o", "beginning", "-e",
+                        "-q", "-J"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                       timeout=60, check=True)
+    return [json.loads(l) for l in r.stdout.decode().splitlines() if l.strip()]
 
-    def broker(self, topics):
-        bs = self.path("bootstrap")
-        args = [os.path.join(self.bin, "newsclf-mockbroker"), "--bootstrap-file", bs]
-        for t in topics:
-            args += ["--topic", t]
-        p = subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                             stderr=open(self.path("broker.log"), "a"))
-        self.procs.append(p)
-        deadline = time.monotonic() + 10
-        while not os.path.exists(bs):
-            if time.monotonic() > deadline or p.poll() is not None:
-                raise Fail("the mock broker did not start")
-            time.sleep(0.05)
-        with open(bs) as f:
-            self.bs = f.read().strip()
 
-    def newsclf(self, *args, check_rc=0, timeout=60, stdin=None):
-        r = subprocess.run([os.path.join(self.bin, "newsclf")] + list(args), input=stdin,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
-        if check_rc is not None and r.returncode != check_rc:
-            raise Fail("newsclf %s: exit %d (expected %d): %s" % (
-                " ".join(args), r.returncode, check_rc, r.stderr.decode()[-2000:]))
-        return r
-
-    def produce(self, topic, lines, keyed=False, partition=None):
-        data = "".join(l + "\n" for l in lines).encode()
-        args = ["kcat", "-P", "-b", self.bs, "-t", topic]
-        if keyed:
-            args += ["-K", "\t"]
-        if partition is not None:
-            args += ["-p", str(partition)]
-        subprocess.run(args, input=data, check=True, timeout=60, stderr=subprocess.DEVNULL)
-
-    def consume(self, topic):
-        """Every message of topic as kcat's JSON envelope."""
-        r = subprocess.run(["kcat", "-C", "-b", self.bs, "-t", topic, "-o", "beginning", "-e",
-                            "-q", "-J"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                           timeout=60, check=True)
-        return [json.loads(l) for l in r.stdout.decode().splitlines() if l.strip()]
-
-    def cleanup(self, ok):
-        for p in self.procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        if ok:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-        else:
-            print("kept", self.tmp)
+def model_name(env):
+    with open(os.path.join(env.model, "manifest.json")) as f:
+        return json.load(f)["name"]
 
 
 def dev_lines(env, n):
-    with open(os.path.join(env.src, "models", "corpus", "dev.jsonl")) as f:
+    with open(dev_file(env)) as f:
         return [l.rstrip("\n") for l in f][:n]
 
 
 def offline(env, lines):
     """newsclf classify --article on the lines: id -> record."""
-    r = env.newsclf("classify", "--model", env.model, "--article",
-                    stdin=("\n".join(lines) + "\n").encode())
-    recs = [json.loads(l) for l in r.stdout.decode().splitlines()]
+    recs = classify(env, "--article", stdin=("\n".join(lines) + "\n").encode())
     return {x["id"]: x for x in recs}
 
 
 # ---- subscribe ----
 
 def test_subscribe(env):
-    env.broker(["news.labeled.%s:1" % l for l in LABELS])
+    b = MockBroker(env, [("news.labeled." + l, 1) for l in env.labels])
     recs = offline(env, dev_lines(env, 300))
-    for lab in LABELS:
-        env.produce("news.labeled." + lab,
-                    [json.dumps(r) for r in recs.values() if lab in r["labels"]])
+    for lab in env.labels:
+        kcat_produce(b, "news.labeled." + lab,
+                     [json.dumps(r) for r in recs.values() if lab in r["labels"]])
     follow = ("sanctions", "trade")
     want = {i for i, r in recs.items() if set(follow) & set(r["labels"])}
-    r = env.newsclf("subscribe", "--brokers", env.bs, "--label", "sanctions", "--label", "trade",
-                    "--from-beginning", "--format", "jsonl", "--max-messages", str(len(want)),
-                    "--timeout-ms", "30000")
+    r = newsclf(env, "subscribe", "--brokers", b.bs, "--label", "sanctions", "--label", "trade",
+                "--from-beginning", "--format", "jsonl", "--max-messages", str(len(want)),
+                "--timeout-ms", "30000")
     got = [json.loads(l)["id"] for l in r.stdout.decode().splitlines()]
-    env.check(sorted(got) == sorted(want),
-              "--from-beginning --format jsonl: each of the %d articles once, also those on "
-              "both topics (got %d)" % (len(want), len(got)))
+    env.ok(sorted(got) == sorted(want),
+           "--from-beginning --format jsonl: each of the %d articles once, also those on "
+           "both topics (got %d)" % (len(want), len(got)))
 
     t0 = time.monotonic()
-    r = env.newsclf("subscribe", "--brokers", env.bs, "--label", "sanctions", "--label", "trade",
-                    "--from-beginning", "--format", "jsonl", "--min-prob", "0.99",
-                    "--timeout-ms", "3000")
+    r = newsclf(env, "subscribe", "--brokers", b.bs, "--label", "sanctions", "--label", "trade",
+                "--from-beginning", "--format", "jsonl", "--min-prob", "0.99",
+                "--timeout-ms", "3000")
     got = sorted(json.loads(l)["id"] for l in r.stdout.decode().splitlines())
     want_p = sorted(i for i, x in recs.items()
                     if any(l in x["labels"] and x["scores"][l] >= 0.99 for l in follow))
-    env.check(got == want_p and 0 < len(got) < len(want),
-              "--min-prob 0.99 keeps exactly the %d articles with scores[label] >= 0.99"
-              % len(want_p))
-    env.check(time.monotonic() - t0 < 15, "--timeout-ms ends the command")
+    env.ok(got == want_p and 0 < len(got) < len(want),
+           "--min-prob 0.99 keeps exactly the %d articles with scores[label] >= 0.99"
+           % len(want_p))
+    env.ok(time.monotonic() - t0 < 15, "--timeout-ms ends the command")
 
     # Live: only what arrives after "ready" is shown, in the pretty format.
-    p = subprocess.Popen([os.path.join(env.bin, "newsclf"), "subscribe", "--brokers", env.bs,
+    p = subprocess.Popen([env.tool("newsclf"), "subscribe", "--brokers", b.bs,
                           "--label", "vaccines", "--max-messages", "3", "--timeout-ms", "30000"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          env=dict(os.environ, TZ="UTC"))
     env.procs.append(p)
     line = p.stderr.readline().decode()
-    env.check("ready" in line, "prints ready once the start offsets are fixed: " + line.strip())
+    env.ok("ready" in line, "prints ready once the start offsets are fixed: " + line.strip())
     new = [dict(x, id="live-%d" % k) for k, x in
            enumerate(r2 for r2 in recs.values() if "vaccines" in r2["labels"])][:3]
     for x in new:
         x["article"] = dict(x.get("article", {}), title="Live title %s" % x["id"],
                             outlet="Test Wire")
-    env.produce("news.labeled.vaccines", [json.dumps(x) for x in new])
+    kcat_produce(b, "news.labeled.vaccines", [json.dumps(x) for x in new])
     out, _ = p.communicate(timeout=30)
     lines = out.decode().splitlines()
-    env.check(p.returncode == 0 and len(lines) == 3, "stops after --max-messages 3 (exit %s)"
-              % p.returncode)
-    env.check(all("Live title live-" in l and "[Test Wire]" in l and " vaccines " in l
-                  for l in lines),
-              "pretty lines: time, labels with probabilities, title, outlet: " + lines[0])
+    env.ok(p.returncode == 0 and len(lines) == 3, "stops after --max-messages 3 (exit %s)"
+           % p.returncode)
+    env.ok(all("Live title live-" in l and "[Test Wire]" in l and " vaccines " in l
+               for l in lines),
+           "pretty lines: time, labels with probabilities, title, outlet: " + lines[0])
 
     # A group: the second run starts where the first one stopped. (The mock
     # cluster lets the second member in only after the first one's session
     # timed out, whatever LeaveGroup said: hence the short session.)
     conflict = [i for i, x in recs.items() if "conflict" in x["labels"]]
-    r = env.newsclf("subscribe", "--brokers", env.bs, "--label", "conflict", "--group", "g1",
-                    "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500",
-                    "--from-beginning", "--format", "jsonl", "--max-messages", str(len(conflict)),
-                    "--timeout-ms", "30000")
-    env.check(len(r.stdout.decode().splitlines()) == len(conflict),
-              "--group g1 --from-beginning reads all %d" % len(conflict))
-    env.produce("news.labeled.conflict", [json.dumps(dict(recs[conflict[0]], id="after"))])
-    r = env.newsclf("subscribe", "--brokers", env.bs, "--label", "conflict", "--group", "g1",
-                    "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500",
-                    "--from-beginning", "--format", "jsonl", "--max-messages", "1",
-                    "--timeout-ms", "30000")
+    r = newsclf(env, "subscribe", "--brokers", b.bs, "--label", "conflict", "--group", "g1",
+                "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500",
+                "--from-beginning", "--format", "jsonl", "--max-messages", str(len(conflict)),
+                "--timeout-ms", "30000")
+    env.ok(len(r.stdout.decode().splitlines()) == len(conflict),
+           "--group g1 --from-beginning reads all %d" % len(conflict))
+    kcat_produce(b, "news.labeled.conflict", [json.dumps(dict(recs[conflict[0]], id="after"))])
+    r = newsclf(env, "subscribe", "--brokers", b.bs, "--label", "conflict", "--group", "g1",
+                "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500",
+                "--from-beginning", "--format", "jsonl", "--max-messages", "1",
+                "--timeout-ms", "30000")
     got = [json.loads(l)["id"] for l in r.stdout.decode().splitlines()]
-    env.check(got == ["after"], "the same group again continues after its commit: %s" % got)
+    env.ok(got == ["after"], "the same group again continues after its commit: %s" % got)
 
-    r = env.newsclf("subscribe", "--brokers", env.bs, check_rc=2)
-    env.check(b"--label" in r.stderr, "no --label: usage error (exit 2)")
-    r = env.newsclf("subscribe", "--brokers", env.bs, "--label", "nosuch", check_rc=1)
-    env.check(b"news.labeled.nosuch does not exist" in r.stderr, "an unknown label is an error")
+    r = newsclf(env, "subscribe", "--brokers", b.bs, check_rc=2)
+    env.ok(b"--label" in r.stderr, "no --label: usage error (exit 2)")
+    r = newsclf(env, "subscribe", "--brokers", b.bs, "--label", "nosuch", check_rc=1)
+    env.ok(b"news.labeled.nosuch does not exist" in r.stderr, "an unknown label is an error")
 
 
 # ---- reclassify ----
 
 def test_reclassify(env):
-    env.broker(["news.articles:3", "news.labeled:3", "news.deadletter:1", "sanctions.desk:1",
-                "reclass.out:1"] + ["news.labeled.%s:1" % l for l in LABELS])
+    b = MockBroker(env, [("news.articles", 3), ("news.labeled", 3), ("news.deadletter", 1),
+                         ("sanctions.desk", 1), ("reclass.out", 1)] +
+                   [("news.labeled." + l, 1) for l in env.labels])
     lines = dev_lines(env, 120)
     recs = offline(env, lines)
     keyed = ["%s\t%s" % (json.loads(l)["id"], l) for l in lines]
-    env.produce("news.articles", keyed[:60], keyed=True)
-    env.produce("news.articles", ["x\t[1, 2]", "y\t{not json"], keyed=True, partition=0)
-    env.produce("news.articles", keyed[60:], keyed=True)
+    kcat_produce(b, "news.articles", keyed[:60], keyed=True)
+    kcat_produce(b, "news.articles", ["x\t[1, 2]", "y\t{not json"], keyed=True, partition=0)
+    kcat_produce(b, "news.articles", keyed[60:], keyed=True)
     cfg = env.path("newsclf.yaml")
     with open(cfg, "w") as f:
         f.write("kafka:\n  brokers: \"%s\"\n  input_topics: [news.articles]\n"
                 "outputs:\n  routes:\n    - label: sanctions\n      topic: sanctions.desk\n"
-                "      min_probability: 0.9\n" % env.bs)
+                "      min_probability: 0.9\n" % b.bs)
 
-    r = env.newsclf("reclassify", "--config", cfg, "--from", "beginning", "--model", env.model)
+    r = newsclf(env, "reclassify", "--config", cfg, "--from", "beginning", "--model", env.model)
     err = r.stderr.decode()
-    env.check("122 read, 120 classified, 2 unreadable" in err, "counts: " + err.strip()[-120:])
-    agg = env.consume("news.labeled")
+    env.ok("122 read, 120 classified, 2 unreadable" in err, "counts: " + err.strip()[-120:])
+    agg = kcat_consume(b, "news.labeled")
     out = {json.loads(m["payload"])["id"]: (m, json.loads(m["payload"])) for m in agg}
-    env.check(len(agg) == 120 and set(out) == set(recs),
-              "every readable article once on the aggregate topic (%d)" % len(agg))
+    env.ok(len(agg) == 120 and set(out) == set(recs),
+           "every readable article once on the aggregate topic (%d)" % len(agg))
     same = all(out[i][1]["labels"] == recs[i]["labels"] and
-               all(abs(out[i][1]["scores"][l] - recs[i]["scores"][l]) < 1e-9 for l in LABELS)
+               all(abs(out[i][1]["scores"][l] - recs[i]["scores"][l]) < 1e-9 for l in env.labels)
                for i in recs)
-    env.check(same, "labels and scores equal `newsclf classify`'s")
+    env.ok(same, "labels and scores equal `newsclf classify`'s")
     ins = [x["input"] for _, x in out.values()]
-    env.check(all(i["topic"] == "news.articles" and i["partition"] in (0, 1, 2) and
-                  isinstance(i["offset"], int) for i in ins) and
-              len({(i["partition"], i["offset"]) for i in ins}) == 120 and
-              all(isinstance(x.get("classified_at"), str) for _, x in out.values()),
-              "the record carries input {topic, partition, offset} and classified_at")
+    env.ok(all(i["topic"] == "news.articles" and i["partition"] in (0, 1, 2) and
+               isinstance(i["offset"], int) for i in ins) and
+           len({(i["partition"], i["offset"]) for i in ins}) == 120 and
+           all(isinstance(x.get("classified_at"), str) for _, x in out.values()),
+           "the record carries input {topic, partition, offset} and classified_at")
     m = next(iter(out.values()))[0]
     h = m.get("headers") or {}
     if isinstance(h, list):
         h = dict(zip(h[0::2], h[1::2]))
-    env.check(h.get("newsclf-reclassified") == "true" and "newsclf-labels" in h and
-              h.get("newsclf-model", "").startswith("default "),
-              "headers newsclf-labels, newsclf-model, newsclf-reclassified: %s" % sorted(h))
-    env.check(all(m["key"] == i for i, (m, _) in out.items()), "keyed by article id")
-    for lab in LABELS:
-        got = sorted(json.loads(x["payload"])["id"] for x in env.consume("news.labeled." + lab))
+    env.ok(h.get("newsclf-reclassified") == "true" and "newsclf-labels" in h and
+           h.get("newsclf-model", "").startswith(model_name(env) + " "),
+           "headers newsclf-labels, newsclf-model, newsclf-reclassified: %s" % sorted(h))
+    env.ok(all(m["key"] == i for i, (m, _) in out.items()), "keyed by article id")
+    for lab in env.labels:
+        got = sorted(json.loads(x["payload"])["id"] for x in kcat_consume(b, "news.labeled." + lab))
         want = sorted(i for i, x in recs.items() if lab in x["labels"])
-        env.check(got == want, "news.labeled.%s has exactly its %d articles" % (lab, len(want)))
-    desk = sorted(json.loads(x["payload"])["id"] for x in env.consume("sanctions.desk"))
-    env.check(desk == sorted(i for i, x in recs.items() if x["scores"]["sanctions"] >= 0.9),
-              "the route sanctions.desk (min_probability 0.9) gets its %d" % len(desk))
+        env.ok(got == want, "news.labeled.%s has exactly its %d articles" % (lab, len(want)))
+    desk = sorted(json.loads(x["payload"])["id"] for x in kcat_consume(b, "sanctions.desk"))
+    env.ok(desk == sorted(i for i, x in recs.items() if x["scores"]["sanctions"] >= 0.9),
+           "the route sanctions.desk (min_probability 0.9) gets its %d" % len(desk))
 
-    r = env.newsclf("reclassify", "--config", cfg, "--model", env.model, "--from", "0:1",
-                    "--to", "0:6", "--output-topic", "reclass.out")
-    got = [json.loads(x["payload"])["input"] for x in env.consume("reclass.out")]
-    env.check([(g["partition"], g["offset"]) for g in got] == [(0, o) for o in range(1, 6)]
-              or (len(got) < 5 and all(g["partition"] == 0 for g in got)),
-              "--from 0:1 --to 0:6 --output-topic: partition 0, offsets 1..5 only (%d)" % len(got))
+    r = newsclf(env, "reclassify", "--config", cfg, "--model", env.model, "--from", "0:1",
+                "--to", "0:6", "--output-topic", "reclass.out")
+    got = [json.loads(x["payload"])["input"] for x in kcat_consume(b, "reclass.out")]
+    env.ok([(g["partition"], g["offset"]) for g in got] == [(0, o) for o in range(1, 6)]
+           or (len(got) < 5 and all(g["partition"] == 0 for g in got)),
+           "--from 0:1 --to 0:6 --output-topic: partition 0, offsets 1..5 only (%d)" % len(got))
     n_out = len(got)
 
     hour_ago = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 3600))
-    r = env.newsclf("reclassify", "--config", cfg, "--model", env.model, "--from", hour_ago,
-                    "--dry-run")
+    r = newsclf(env, "reclassify", "--config", cfg, "--model", env.model, "--from", hour_ago,
+                "--dry-run")
     printed = [json.loads(l) for l in r.stdout.decode().splitlines()]
-    env.check(len(printed) == 120 and len(env.consume("reclass.out")) == n_out and
-              len(env.consume("news.labeled")) == 120,
-              "--from <an hour ago> --dry-run prints all 120, produces nothing")
+    env.ok(len(printed) == 120 and len(kcat_consume(b, "reclass.out")) == n_out and
+           len(kcat_consume(b, "news.labeled")) == 120,
+           "--from <an hour ago> --dry-run prints all 120, produces nothing")
     future = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 3600))
-    r = env.newsclf("reclassify", "--config", cfg, "--model", env.model, "--from", future,
-                    "--dry-run")
-    env.check(r.stdout == b"", "--from <in an hour>: nothing")
-    r = env.newsclf("reclassify", "--config", cfg, "--model", env.model, "--from", "beginning",
-                    "--to", hour_ago, "--dry-run")
-    env.check(r.stdout == b"", "--to <an hour ago>: nothing")
+    r = newsclf(env, "reclassify", "--config", cfg, "--model", env.model, "--from", future,
+                "--dry-run")
+    env.ok(r.stdout == b"", "--from <in an hour>: nothing")
+    r = newsclf(env, "reclassify", "--config", cfg, "--model", env.model, "--from", "beginning",
+                "--to", hour_ago, "--dry-run")
+    env.ok(r.stdout == b"", "--to <an hour ago>: nothing")
 
-    r = env.newsclf("reclassify", "--config", cfg, "--from", "beginning", "--dump",
-                    "--input-topic", "news.articles")
+    r = newsclf(env, "reclassify", "--config", cfg, "--from", "beginning", "--dump",
+                "--input-topic", "news.articles")
     env_lines = [json.loads(l) for l in r.stdout.decode().splitlines()]
-    env.check(len(env_lines) == 122 and all({"topic", "partition", "offset", "timestamp",
-                                             "value"} <= set(e) for e in env_lines),
-              "--dump prints the 122 messages as envelopes")
+    env.ok(len(env_lines) == 122 and all({"topic", "partition", "offset", "timestamp",
+                                          "value"} <= set(e) for e in env_lines),
+           "--dump prints the 122 messages as envelopes")
 
-    r = env.newsclf("reclassify", "--config", cfg, "--model", env.model, "--from", "beginning",
-                    "--output-topic", "news.articles", check_rc=2)
-    env.check(b"also an input topic" in r.stderr, "--output-topic = an input topic is refused")
-    r = env.newsclf("reclassify", "--config", cfg, "--from", "yesterday", check_rc=2)
-    env.check(b"RFC 3339" in r.stderr, "a bad --from is a usage error")
-    r = env.newsclf("reclassify", "--config", cfg, "--from", "beginning", "--input-topic",
-                    "nosuch", "--dump", check_rc=1)
-    env.check(b"topic nosuch does not exist" in r.stderr, "a missing input topic is an error")
+    r = newsclf(env, "reclassify", "--config", cfg, "--model", env.model, "--from", "beginning",
+                "--output-topic", "news.articles", check_rc=2)
+    env.ok(b"also an input topic" in r.stderr, "--output-topic = an input topic is refused")
+    r = newsclf(env, "reclassify", "--config", cfg, "--from", "yesterday", check_rc=2)
+    env.ok(b"RFC 3339" in r.stderr, "a bad --from is a usage error")
+    r = newsclf(env, "reclassify", "--config", cfg, "--from", "beginning", "--input-topic",
+                "nosuch", "--dump", check_rc=1)
+    env.ok(b"topic nosuch does not exist" in r.stderr, "a missing input topic is an error")
 
 
-def main():
-    a = argparse.ArgumentParser()
-    a.add_argument("test", choices=["subscribe", "reclassify"])
-    a.add_argument("--bin-dir", required=True)
-    a.add_argument("--source-dir", required=True)
-    a = a.parse_args()
-    if not shutil.which("kcat"):
-        print("skipped: kcat is not installed (scripts/deps installs it)")
-        return 77
-    env = Env(a)
-    if not os.path.exists(os.path.join(env.model, "manifest.json")):
-        print("skipped: no model in", env.model)
-        return 77
-    ok = False
-    t0 = time.monotonic()
-    try:
-        {"subscribe": test_subscribe, "reclassify": test_reclassify}[a.test](env)
-        ok = True
-    except (Fail, subprocess.SubprocessError) as e:
-        print("FAIL  %s" % e)
-    finally:
-        env.cleanup(ok)
-    print("ops_%s: %d passed, %s (%.1f s)" % (a.test, env.passed, "ok" if ok else "FAILED",
-                                              time.monotonic() - t0))
-    return 0 if ok else 1
-
+TESTS = {"subscribe": test_subscribe, "reclassify": test_reclassify}
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(TESTS, __doc__, tools=("kcat",), prefix="newsclf-ops."))

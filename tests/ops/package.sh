@@ -18,13 +18,8 @@
 set -euo pipefail
 src=$(cd "$1" && pwd)
 out=${2:-}
-tmp=$(mktemp -d)
-pass=0
-fail=0
-trap 'if [ "$fail" = 0 ]; then rm -rf "$tmp"; else echo "kept $tmp"; fi' EXIT
-ok() { pass=$((pass + 1)); echo "ok    $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL  $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+# shellcheck source=../lib/checks.sh
+. "$src/tests/lib/checks.sh"
 t0=$(date +%s)
 
 cmake -S "$src" -B "$tmp/b" -DCMAKE_BUILD_TYPE=Release -DNEWSCLF_TESTS=OFF \
@@ -146,5 +141,4 @@ if [ -n "$out" ]; then
     cp "$deb" "$out/"
     cp -a "$root" "$out/root"
 fi
-echo "ops_package: $pass passed, $fail failed ($(($(date +%s) - t0)) s)"
-[ "$fail" = 0 ]
+summary ops_package "$(($(date +%s) - t0)) s"

@@ -19,20 +19,14 @@ bin=$(cd "$1" && pwd)
 src=$(cd "$2" && pwd)
 retrain=$src/scripts/retrain
 export NEWSCLF=$bin/newsclf
-tmp=$(mktemp -d)
+# shellcheck source=../lib/checks.sh
+. "$src/tests/lib/checks.sh"
 pids=()
-pass=0
-fail=0
-cleanup() {
+on_exit() { # the fake daemon and the mock broker
     local p
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    if [ "$fail" = 0 ]; then rm -rf "$tmp"; else echo "kept $tmp"; fi
 }
-trap cleanup EXIT
-ok() { pass=$((pass + 1)); echo "ok    $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL  $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
 
 store=$tmp/store
 mkdir -p "$store"
@@ -55,7 +49,7 @@ EOF
 python3 "$src/tests/ops/fake_daemon.py" --store "$store" --port-file "$tmp/port" \
     --pid-file "$tmp/daemon.pid" --ignore-hup-file "$tmp/ignore-hup" &
 pids+=($!)
-for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+wait_for 10 test -s "$tmp/port" || { echo "FAIL  the fake daemon did not start"; exit 1; }
 url=http://127.0.0.1:$(cat "$tmp/port")/metrics
 common=(--store "$store" --name news --pid-file "$tmp/daemon.pid" --metrics-url "$url"
         --reload-timeout 5)
@@ -119,7 +113,7 @@ echo "deploy steps: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 "$bin/newsclf-mockbroker" --bootstrap-file "$tmp/bootstrap" --topic news.feedback:2 \
     >/dev/null 2>"$tmp/broker.log" &
 pids+=($!)
-for _ in $(seq 100); do [ -s "$tmp/bootstrap" ] && break; sleep 0.1; done
+wait_for 10 test -s "$tmp/bootstrap" || { echo "FAIL  the mock broker did not start"; exit 1; }
 bs=$(cat "$tmp/bootstrap")
 # Three corrections of the first article of small.jsonl (the last wins), one
 # of the second, and one new article; each as one message.
@@ -157,5 +151,4 @@ print("articles=%d heldout=%d" % (len(rows), sum(p == "heldout" for p, _ in rows
 sys.exit(0 if ok else 1)
 EOF
 
-echo "ops_retrain: $pass passed, $fail failed ($(( ($(date +%s%N) - t0) / 1000000 )) ms)"
-[ "$fail" = 0 ]
+summary ops_retrain "$(( ($(date +%s%N) - t0) / 1000000 )) ms"

@@ -12,13 +12,8 @@
 set -euo pipefail
 src=$(cd "$1" && pwd)
 pkg=$2
-tmp=$(mktemp -d)
-pass=0
-fail=0
-trap 'if [ "$fail" = 0 ]; then rm -rf "$tmp"; else echo "kept $tmp"; fi' EXIT
-ok() { pass=$((pass + 1)); echo "ok    $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL  $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+# shellcheck source=../lib/checks.sh
+. "$src/tests/lib/checks.sh"
 
 if [ ! -x "$pkg/root/usr/sbin/newsclfd" ]; then
     bash "$src/tests/ops/package.sh" "$src" "$pkg" >"$tmp/package.log" 2>&1 ||
@@ -63,5 +58,4 @@ exposure() { # UNIT -> prints the level, returns 0 when <= 2.0
 check "newsclfd.service exposure <= 2.0" exposure newsclfd.service
 check "newsclfd@test.service exposure <= 2.0" exposure newsclfd@test.service
 
-echo "ops_units: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+summary ops_units

@@ -22,10 +22,9 @@ TEST:
                     without READY.
 Exit 0 pass, 1 fail, 77 skipped (no model, or no Prometheus text parser).
 
-The broker, the harness helpers and the conventions (poll with deadlines,
-never fixed sleeps) come from tests/daemon/daemon_test.py.
+The broker, the daemon and the conventions (poll with deadlines, never
+fixed sleeps) come from tests/lib/newsclf_test.
 """
-import argparse
 import functools
 import json
 import os
@@ -37,122 +36,30 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "daemon"))
-import daemon_test as dt  # noqa: E402
-from daemon_test import Fail, check, poll  # noqa: E402
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from newsclf_test import load  # noqa: E402
+from newsclf_test.checks import Skip, check, poll  # noqa: E402
+from newsclf_test.corpus import classify, dev_file  # noqa: E402
+from newsclf_test.daemon import AGG, DL, IN, IN_PARTS, Daemon, write_config  # noqa: E402
+from newsclf_test.mockbroker import MockBroker  # noqa: E402
+from newsclf_test.prom import parse_samples, series, value  # noqa: E402
+from newsclf_test.testenv import main  # noqa: E402
 
-IN, AGG, DL = dt.IN, dt.AGG, dt.DL
+METRICS = "127.0.0.1:0"  # the metrics endpoint on a free loopback port
+WATCHDOG_USEC = 2000000
 
 
-class Skip(Exception):
-    pass
-
-
-# ---------------------------------------------------------------- the daemon
-
-class OpsDaemon:
-    """newsclfd with the metrics endpoint on a free loopback port."""
-    n = 0
-
-    def __init__(self, env, broker, extra=(), config=None, environ=None, metrics=True,
-                 offset_reset="error", listen="127.0.0.1:0"):
-        OpsDaemon.n += 1
-        self.env = env
-        self.log = env.path("ops_daemon%d.log" % OpsDaemon.n)
-        args = [os.path.join(env.bin, "newsclfd")]
-        if config:
-            args += ["--config", config]
-        args += ["--set", "kafka.brokers=" + (broker.bs if broker else "127.0.0.1:1"),
-                 "--set", "kafka.instance_id=test-instance",
-                 "--set", "kafka.consumer.auto.offset.reset=" + offset_reset,
-                 "--set", "kafka.consumer.session.timeout.ms=6000",
-                 "--set", "kafka.consumer.heartbeat.interval.ms=500",
-                 "--set", "metrics.enabled=" + ("true" if metrics else "false"),
-                 "--set", "metrics.listen=" + listen,
-                 "--set", "limits.shutdown_timeout_ms=10000"]
-        if not config:
-            args += ["--set", "model.path=" + env.model]
-        args += list(extra)
-        e = dict(os.environ)
-        for k in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
-            e.pop(k, None)
-        e.update(environ or {})
-        self.started = time.time()
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=open(self.log, "w"),
-                                     env=e)
-        env.procs.append(self.proc)
-        self.port = None
-
-    def logtext(self):
-        with open(self.log, errors="replace") as f:
-            return f.read()
-
-    def wait_log(self, pattern, timeout=30):
-        rx = re.compile(pattern)
-        return poll(lambda: rx.search(self.logtext()), timeout, "daemon log /%s/" % pattern)
-
-    def wait_port(self, timeout=30):
-        m = self.wait_log(r"metrics endpoint listen=\S+ port=(\d+)", timeout)
-        self.port = int(m.group(1))
-        return self.port
-
-    def get(self, path, method="GET"):
-        """(status, body) of an HTTP request to the endpoint."""
-        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path), method=method)
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                return r.status, r.read().decode(), r.headers.get("Content-Type", "")
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode(), e.headers.get("Content-Type", "")
-
-    def metrics(self):
-        st, body, ctype = self.get("/metrics")
-        check(st == 200, "/metrics status %d" % st)
-        check(ctype.startswith("text/plain; version=0.0.4"), "/metrics content type %s" % ctype)
-        return body
-
-    def stop(self, sig=signal.SIGTERM, timeout=30):
-        self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            raise Fail("daemon did not exit within %ss of %s" % (timeout, sig))
+def metrics_text(d):
+    """GET /metrics of d: status 200 and the text format's content type."""
+    st, body, ctype = d.get("/metrics")
+    check(st == 200, "/metrics status %d" % st)
+    check(ctype.startswith("text/plain; version=0.0.4"), "/metrics content type %s" % ctype)
+    return body
 
 
 # ---------------------------------------------------------------- Prometheus text
-
-SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+-?\d+)?$')
-LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
-def parse_samples(text):
-    """{name: [(labels dict, value)]} from the text format (values only; the
-    format itself is checked by validate())."""
-    out = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        m = SAMPLE.match(line)
-        check(m, "unparsable sample line: %r" % line)
-        labels = dict(LABEL.findall(m.group(2) or ""))
-        out.setdefault(m.group(1), []).append((labels, float(m.group(3))))
-    return out
-
-
-def value(s, name, **labels):
-    """Value of the series with exactly these labels, 0 when absent."""
-    for lab, v in s.get(name, []):
-        if lab == labels:
-            return v
-    return 0.0
-
-
-def series(s, name):
-    return s.get(name, [])
-
 
 # Prints {family: type} of the exposition on stdin, with prometheus_client's
 # parser; run by the Python that has the module (Debian's python3-prometheus-
@@ -269,6 +176,10 @@ class NotifySocket:
             with self.lock:
                 self.msgs.append((time.monotonic(), kv, text))
 
+    def environ(self):
+        """The daemon's environment for this socket and WATCHDOG_USEC."""
+        return {"NOTIFY_SOCKET": self.path, "WATCHDOG_USEC": str(WATCHDOG_USEC)}
+
     def snapshot(self):
         with self.lock:
             return list(self.msgs)
@@ -311,8 +222,8 @@ def t_metrics(env):
     kind = parser_kind()
     if kind is None:
         raise Skip("no Prometheus text parser")
-    b = dt.Broker(env, down=True)
-    d = OpsDaemon(env, b, offset_reset="earliest")
+    b = MockBroker(env, down=True)
+    d = Daemon(env, b, metrics=METRICS, offset_reset="earliest")
     d.wait_port()
     # Alive but not ready: the broker does not exist yet.
     st, body, _ = d.get("/healthz")
@@ -325,7 +236,7 @@ def t_metrics(env):
     check(st == 404, "unknown path: %d" % st)
     st, _, _ = d.get("/metrics", method="POST")
     check(st == 405, "POST /metrics: %d" % st)
-    text = d.metrics()
+    text = metrics_text(d)
     validate(env, text)
     s = parse_samples(text)
     with open(os.path.join(env.model, "manifest.json")) as f:
@@ -345,34 +256,28 @@ def t_metrics(env):
           (as_root, os.geteuid()))
 
     # The broker comes up; good and bad input.
-    b.signal(signal.SIGUSR1)
+    b.up()
     poll(lambda: d.get("/readyz")[0] == 200, 60, "/readyz 200 once the broker is up")
-    n_dev = sum(1 for _ in open(dt.dev_file(env)))
+    n_dev = sum(1 for _ in open(dev_file(env)))
     total_good = 2 * n_dev
     bad = [("invalid_json", b'{"id": "x", "title": '), ("invalid_json", b'{"id": 1,}'),
            ("not_an_object", b"[1, 2]"), ("empty", b"   ")]
-    files = []
-    for i, (_, payload) in enumerate(bad):
-        fn = env.path("bad%d" % i)
-        with open(fn, "wb") as f:
-            f.write(payload)
-        files.append(fn)
-    dt.produce(env, b, dt.dev_file(env), n=total_good, keyed=True)
-    dt.produce(env, b, files=files)
+    load.produce(env, b, dev_file(env), n=total_good, keyed=True)
+    load.produce(env, b, files=env.message_files([p for _, p in bad], "bad"))
     total = total_good + len(bad)
 
     def settled():
-        s = parse_samples(d.metrics())
+        s = parse_samples(metrics_text(d))
         done = (value(s, "newsclf_articles_consumed_total", topic=IN) == total and
                 value(s, "newsclf_inflight_messages") == 0)
         return s if done else None
     poll(settled, 120, "all %d inputs consumed and done" % total, step=0.5)
     # Lag and queue depth come from the statistics callback (every 5 s).
-    s = poll(lambda: (lambda s: s if len(series(s, "newsclf_consumer_lag_messages")) == dt.IN_PARTS
+    s = poll(lambda: (lambda s: s if len(series(s, "newsclf_consumer_lag_messages")) == IN_PARTS
                       and all(v == 0 for _, v in series(s, "newsclf_consumer_lag_messages"))
-                      else None)(parse_samples(d.metrics())),
+                      else None)(parse_samples(metrics_text(d))),
              30, "consumer lag 0 on every input partition", step=0.5)
-    text = d.metrics()
+    text = metrics_text(d)
     types = validate(env, text)
     s = parse_samples(text)
 
@@ -396,12 +301,9 @@ def t_metrics(env):
     check(produced.get(DL) == sum(dead.values()), "produced to %s %s != dead-lettered %d" %
           (DL, produced.get(DL), sum(dead.values())))
     # Offline labels of the same articles: each dev article went in twice.
-    r = subprocess.run([os.path.join(env.bin, "newsclf"), "classify", "--model", env.model,
-                        dt.dev_file(env)], capture_output=True, timeout=120)
-    check(r.returncode == 0, "newsclf classify: %s" % r.stderr.decode())
     offline = {}
-    for line in r.stdout.decode().splitlines():
-        for lab in json.loads(line).get("labels", []):
+    for rec in classify(env, dev_file(env)):
+        for lab in rec.get("labels", []):
             offline[lab] = offline.get(lab, 0) + 2
     for lab in env.labels:
         t = "news.labeled." + lab
@@ -413,7 +315,7 @@ def t_metrics(env):
           "records produced to unexpected topics: %s" % sorted(produced))
     # ... and what the broker holds.
     for t, v in sorted(produced.items()):
-        n = dt.count(env, b, t)
+        n = load.count(env, b, t)
         check(n == v, "%s: %d records on the broker, metric %d" % (t, n, v))
     check(value(s, "newsclf_records_failed_total") == 0 and
           not series(s, "newsclf_records_failed_total"), "no failed records")
@@ -422,7 +324,7 @@ def t_metrics(env):
     check_histogram(s, "newsclf_end_to_end_latency_seconds", total)
     check(value(s, "newsclf_producer_queue_messages") == 0 and
           "newsclf_producer_queue_bytes" in s, "producer queue gauges")
-    check(value(s, "newsclf_assigned_partitions") == dt.IN_PARTS, "assigned partitions")
+    check(value(s, "newsclf_assigned_partitions") == IN_PARTS, "assigned partitions")
     check(value(s, "newsclf_rebalances_total", event="assigned") >= 1, "rebalance counted")
     check(value(s, "newsclf_reloads_total") == 0 and
           value(s, "newsclf_reload_failures_total") == 0, "no reloads")
@@ -439,38 +341,34 @@ def t_metrics(env):
            {k: int(v) for k, v in sorted(labeled.items())}, kind))
 
 
-WATCHDOG_USEC = 2000000
-
-
 def t_notify(env):
     ns = NotifySocket(env)
     try:
-        b = dt.Broker(env)
-        dt.precommit(env, b)
-        dt.produce(env, b, dt.dev_file(env), n=300, keyed=True)
+        b = MockBroker(env)
+        load.precommit(env, b)
+        load.produce(env, b, dev_file(env), n=300, keyed=True)
         cfg = env.path("newsclf.yaml")
-        shutil.copy(dt.write_config(env, "good.yaml", env.model), cfg)
-        d = OpsDaemon(env, b, config=cfg,
-                      environ={"NOTIFY_SOCKET": ns.path, "WATCHDOG_USEC": str(WATCHDOG_USEC)})
+        shutil.copy(write_config(env, "good.yaml", env.model), cfg)
+        d = Daemon(env, b, metrics=METRICS, config=cfg, environ=ns.environ())
         d.wait_port()
         ns.wait(lambda kv: kv.get("READY") == "1", 30, "READY=1")
-        dt.wait_count(env, b, AGG, 300, 60)
+        load.wait_count(env, b, AGG, 300, 60)
         # Periodic STATUS with the one-line summary.
         st = ns.wait(lambda kv: "articles/s" in kv.get("STATUS", ""), 20,
                      "STATUS= with articles/s")[1]["STATUS"]
         check(re.search(r"[\d.]+ articles/s, lag (\d+|unknown), \d+ partitions, model \S+", st),
               "STATUS line: %r" % st)
-        s0 = parse_samples(d.metrics())
+        s0 = parse_samples(metrics_text(d))
         loaded0 = value(s0, "newsclf_model_loaded_timestamp_seconds")
         info0 = series(s0, "newsclf_model_info")
 
         # 1. a reload that is refused (no such model): RELOADING, READY, the old model stays
-        shutil.copy(dt.write_config(env, "broken.yaml", env.path("no-such-model")), cfg)
+        shutil.copy(write_config(env, "broken.yaml", env.path("no-such-model")), cfg)
         n_before = len(events(ns))
         d.proc.send_signal(signal.SIGHUP)
         poll(lambda: events(ns)[n_before:] == ["RELOADING", "READY"], 30,
              "RELOADING then READY after a refused reload")
-        s1 = parse_samples(d.metrics())
+        s1 = parse_samples(metrics_text(d))
         check(value(s1, "newsclf_reload_failures_total") == 1 and
               value(s1, "newsclf_reloads_total") == 0, "reload failure counted")
         check(series(s1, "newsclf_model_info") == info0, "model info after a refused reload")
@@ -478,12 +376,12 @@ def t_notify(env):
               "loaded-at timestamp after a refused reload")
 
         # 2. a good reload
-        shutil.copy(dt.write_config(env, "good2.yaml", env.model, {env.labels[0]: 0.9}), cfg)
+        shutil.copy(write_config(env, "good2.yaml", env.model, {env.labels[0]: 0.9}), cfg)
         n_before = len(events(ns))
         d.proc.send_signal(signal.SIGHUP)
         poll(lambda: events(ns)[n_before:] == ["RELOADING", "READY"], 30,
              "RELOADING then READY after a good reload")
-        s2 = parse_samples(d.metrics())
+        s2 = parse_samples(metrics_text(d))
         check(value(s2, "newsclf_reloads_total") == 1, "reload counted")
         check(series(s2, "newsclf_model_info") == info0, "model info after the reload: %s" %
               series(s2, "newsclf_model_info"))
@@ -520,9 +418,8 @@ def t_notify(env):
 def t_notify_brokerdown(env):
     ns = NotifySocket(env)
     try:
-        b = dt.Broker(env, down=True)
-        d = OpsDaemon(env, b, offset_reset="earliest",
-                      environ={"NOTIFY_SOCKET": ns.path, "WATCHDOG_USEC": str(WATCHDOG_USEC)})
+        b = MockBroker(env, down=True)
+        d = Daemon(env, b, metrics=METRICS, offset_reset="earliest", environ=ns.environ())
         m = ns.wait(lambda kv: kv.get("READY") == "1", 30, "READY=1 with the broker down")
         check("waiting for broker" in m[1].get("STATUS", ""),
               "STATUS at READY: %r" % m[1].get("STATUS"))
@@ -543,7 +440,7 @@ def t_notify_brokerdown(env):
 def t_startfail(env):
     ns = NotifySocket(env)
     try:
-        b = dt.Broker(env)
+        b = MockBroker(env)
         bad_yaml = env.path("bad.yaml")
         with open(bad_yaml, "w") as f:
             f.write("kafka:\n  no_such_key: 1\n")
@@ -554,19 +451,16 @@ def t_startfail(env):
             ("bad config", dict(config=bad_yaml)),
             ("bad model", dict(extra=["--set", "model.path=" + env.path("no-such-model")])),
             ("metrics address in use",
-             dict(listen="127.0.0.1:%d" % busy.getsockname()[1])),
+             dict(metrics="127.0.0.1:%d" % busy.getsockname()[1])),
             ("bad consumer property",
              dict(extra=["--set", "kafka.consumer.session.timeout.ms=soon"])),
         ]
         results = []
         for name, kw in cases:
             n0 = len(ns.snapshot())
-            d = OpsDaemon(env, b, environ={"NOTIFY_SOCKET": ns.path,
-                                           "WATCHDOG_USEC": str(WATCHDOG_USEC)}, **kw)
-            try:
-                rc = d.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                raise Fail("%s: daemon still running" % name)
+            kw.setdefault("metrics", METRICS)
+            d = Daemon(env, b, environ=ns.environ(), **kw)
+            rc = d.wait_exit(30, "(%s)" % name)
             check(rc != 0, "%s: exit code 0" % name)
             ready = [kv for _, kv, _ in ns.snapshot()[n0:] if kv.get("READY") == "1"]
             check(not ready, "%s: READY=1 was sent" % name)
@@ -585,32 +479,5 @@ TESTS = {
 }
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("test", choices=sorted(TESTS))
-    dt.add_common_args(ap)
-    a = dt.finish_args(ap.parse_args())
-    if dt.no_model(a):
-        return 77
-    env = dt.Env(a)
-    ok = False
-    skipped = None
-    t0 = time.monotonic()
-    try:
-        try:
-            TESTS[a.test](env)
-            ok = True
-        except Skip as e:
-            skipped = str(e)
-        except Fail as e:
-            print("FAIL %s: %s" % (a.test, e))
-    finally:
-        env.cleanup(ok or skipped is not None)
-    if skipped is not None:
-        print("skipped: %s" % skipped)
-        return 77
-    print("%s: %.1fs" % (a.test, time.monotonic() - t0))
-    return 0 if ok else 1
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(TESTS, __doc__, prefix="newsclfd-test."))

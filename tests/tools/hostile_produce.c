@@ -157,7 +157,8 @@ int main(int argc, char **argv)
                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                 RD_KAFKA_V_KEY(key, klen < 0 ? 0 : (size_t)klen),
                 RD_KAFKA_V_VALUE((void *)val, vlen < 0 ? 0 : (size_t)vlen),
-                RD_KAFKA_V_OPAQUE((void *)(intptr_t)idx),
+                /* the opaque is the record's index, not an address */
+                RD_KAFKA_V_OPAQUE((void *)(intptr_t)idx), /* NOLINT(performance-no-int-to-ptr) */
                 RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
             if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
                 break;
