@@ -43,11 +43,13 @@ static void log_bridge(const rd_kafka_t *rk, int level, const char *fac, const c
 }
 
 static nc_kconf_stats_fn stats_fn;
+static void *stats_arg;
 static int stats_interval_ms;
 
-void nc_kconf_set_stats(nc_kconf_stats_fn fn, int interval_ms)
+void nc_kconf_set_stats(nc_kconf_stats_fn fn, void *arg, int interval_ms)
 {
     stats_fn = fn;
+    stats_arg = arg;
     stats_interval_ms = interval_ms;
 }
 
@@ -55,7 +57,7 @@ static int stats_bridge(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
     (void)opaque;
     if (stats_fn)
-        stats_fn(rd_kafka_type(rk) == RD_KAFKA_CONSUMER, json, len);
+        stats_fn(stats_arg, rd_kafka_type(rk) == RD_KAFKA_CONSUMER, json, len);
     return 0; /* librdkafka frees json */
 }
 

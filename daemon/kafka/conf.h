@@ -33,13 +33,13 @@ rd_kafka_conf_t *nc_kconf_new(const char *bootstrap, const char *client_id, nc_l
 /*
  * librdkafka statistics for the clients nc_kconf_new creates from now on:
  * statistics.interval.ms = interval_ms (a pass-through property may override
- * it) and fn called with each report's JSON on the thread that polls the
- * client (consumer: 1 for the consumer, 0 for the producer). newsclfd's lag
+ * it) and fn called with arg and each report's JSON on the thread that
+ * polls the client (consumer: 1 for the consumer, 0 for the producer). newsclfd's lag
  * and queue metrics come from here, never from watermark queries
  * (docs/kafka.md #4460). Call before creating clients; NULL turns it off.
  */
-typedef void (*nc_kconf_stats_fn)(int consumer, const char *json, size_t len);
-void nc_kconf_set_stats(nc_kconf_stats_fn fn, int interval_ms);
+typedef void (*nc_kconf_stats_fn)(void *arg, int consumer, const char *json, size_t len);
+void nc_kconf_set_stats(nc_kconf_stats_fn fn, void *arg, int interval_ms);
 
 /*
  * Exactly-once: the producer's transactional.id, kafka.group + "-" +

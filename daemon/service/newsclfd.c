@@ -219,45 +219,60 @@ static void *watchdog_main(void *arg)
 
 static char *http_metrics(void *arg, size_t *len)
 {
-    (void)arg;
-    return nc_metrics_render(len);
+    return nc_metrics_render(arg, len);
 }
 
 static int http_ready(void *arg, char *why, size_t whylen)
 {
-    (void)arg;
-    return nc_metrics_ready(why, whylen);
+    return nc_metrics_ready(arg, why, whylen);
 }
 
 static void notify_status(void *arg, char *buf, size_t len)
 {
-    (void)arg;
-    nc_metrics_status_line(buf, len);
+    nc_metrics_status_line(arg, buf, len);
 }
 
-/* Metrics (collected even without the endpoint: STATUS= and readiness use
- * them), librdkafka statistics into them, systemd notification, and the
+/* The operations side: metrics (collected even without the endpoint:
+ * STATUS= and readiness use them), systemd notification, and the HTTP
+ * endpoint when enabled. */
+struct ops {
+    nc_metrics *metrics;
+    nc_notify *notify;
+    nc_http *http;
+};
+
+/* Metrics, librdkafka statistics into them, systemd notification, and the
  * HTTP endpoint when enabled. Before READY: an address in use is an error
  * that no waiting heals. */
-static int start_ops(const nc_config *cfg, nc_log *log, nc_http **http, char *err, size_t errlen)
+static int start_ops(const nc_config *cfg, nc_log *log, struct ops *ops, char *err, size_t errlen)
 {
-    static const struct nc_http_handlers handlers = {http_metrics, http_ready, NULL};
+    struct nc_http_handlers handlers = {http_metrics, http_ready, NULL};
 
-    if (nc_metrics_init(NEWSCLF_VERSION) != 0) {
+    ops->metrics = nc_metrics_new(NEWSCLF_VERSION);
+    ops->notify = nc_notify_new(notify_status, ops->metrics);
+    if (!ops->metrics || !ops->notify) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     /* docs/kafka.md #4460: lag comes from statistics, never from watermark
      * queries in a handler. */
-    nc_kconf_set_stats(nc_metrics_kafka_stats, KAFKA_STATS_INTERVAL_MS);
-    nc_notify_init(notify_status, NULL);
+    nc_kconf_set_stats(nc_metrics_kafka_stats, ops->metrics, KAFKA_STATS_INTERVAL_MS);
     if (!cfg->metrics.enabled)
         return 0;
-    if (nc_http_start(cfg->metrics.listen, log, &handlers, http, err, errlen) != 0)
+    handlers.arg = ops->metrics;
+    if (nc_http_start(cfg->metrics.listen, log, &handlers, &ops->http, err, errlen) != 0)
         return -1;
     nc_log_info(log, "metrics endpoint listen=%s port=%d paths=/metrics,/healthz,/readyz",
-                cfg->metrics.listen, nc_http_port(*http));
+                cfg->metrics.listen, nc_http_port(ops->http));
     return 0;
+}
+
+/* After every thread using them has stopped. */
+static void stop_ops(struct ops *ops)
+{
+    nc_http_stop(ops->http);
+    nc_notify_free(ops->notify);
+    nc_metrics_free(ops->metrics);
 }
 
 static int check_config(const struct args *a)
@@ -282,7 +297,7 @@ int main(int argc, char **argv)
     nc_log *log = NULL;
     nc_embedded *emb = NULL;
     nc_pipeline *p = NULL;
-    nc_http *http = NULL;
+    struct ops ops = {0};
     struct watchdog wd = {0};
     struct sigaction sa;
     const char *bootstrap;
@@ -336,7 +351,7 @@ int main(int argc, char **argv)
         }
         pid_written = 1;
     }
-    if (start_ops(cfg, log, &http, err, sizeof(err)) != 0) {
+    if (start_ops(cfg, log, &ops, err, sizeof(err)) != 0) {
         nc_log_error(log, "cannot start: %s", err);
         goto out;
     }
@@ -380,6 +395,8 @@ int main(int argc, char **argv)
             .cfg = cfg,
             .bootstrap = bootstrap,
             .log = log,
+            .metrics = ops.metrics,
+            .notify = ops.notify,
             .embedded = emb,
             .passthrough = a.passthrough,
             .stop = &stop_flag,
@@ -390,11 +407,11 @@ int main(int argc, char **argv)
         if (nc_pipeline_new(&po, &p, err, sizeof(err)) != 0) {
             if (stop_flag) {
                 nc_log_info(log, "stopped before start-up finished");
-                nc_notify_stopping();
+                nc_notify_stopping(ops.notify);
                 rc = 0;
             } else {
                 nc_log_error(log, "cannot start: %s", err);
-                nc_notify_status("cannot start: %s", err);
+                nc_notify_status(ops.notify, "cannot start: %s", err);
             }
             goto out;
         }
@@ -413,8 +430,7 @@ out:
         atomic_store(&wd.done, 1);
         pthread_join(wd.thread, NULL);
     }
-    nc_http_stop(http);
-    nc_metrics_shutdown();
+    stop_ops(&ops);
     if (pid_written)
         unlink(a.pid_file);
     nc_log_free(log);

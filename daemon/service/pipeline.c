@@ -125,6 +125,8 @@ struct nc_pipeline {
     struct nc_pipeline_opts o;
     const nc_config *cfg; /* start-up config: kafka.*, limits.* */
     nc_log *log;
+    nc_metrics *metrics; /* o.metrics */
+    nc_notify *notify;   /* o.notify */
     nc_kafka_in *in;
     nc_kafka_out *out;
     nc_commit *commit;
@@ -163,7 +165,7 @@ static void set_fatal(nc_pipeline *p, const char *fmt, ...)
     vsnprintf(p->fatal_msg, sizeof(p->fatal_msg), fmt, ap);
     va_end(ap);
     p->fatal = 1;
-    nc_metrics_fatal(p->fatal_msg); /* /readyz says why */
+    nc_metrics_fatal(p->metrics, p->fatal_msg); /* /readyz says why */
     nc_log_error(p->log, "fatal: %s", p->fatal_msg);
 }
 
@@ -323,7 +325,7 @@ static int check_topics(nc_pipeline *p, struct runtime *rt, int once, char *err,
                 snprintf(err, errlen, "stopped while waiting for the brokers");
                 return -1;
             }
-            nc_notify_tick(); /* READY was sent: the watchdog runs */
+            nc_notify_tick(p->notify); /* READY was sent: the watchdog runs */
             nanosleep(&ts, NULL);
         }
         if (backoff < 10000)
@@ -451,7 +453,7 @@ static void *worker_main(void *arg)
             classify_job(pl->p, &w, j);
         else
             job_dead(j, "classify_failed", "out of memory");
-        nc_metrics_classify_seconds(nc_now() - t0);
+        nc_metrics_classify_seconds(pl->p->metrics, nc_now() - t0);
 
         pthread_mutex_lock(&pl->mu);
         j->classified = 1;
@@ -612,7 +614,7 @@ static void job_finish_check(nc_pipeline *p, struct job *j)
     if (j->pending > 0 || j->failed || j->need_dl || j->done)
         return;
     j->done = 1;
-    nc_metrics_input_done(j->msg ? rd_kafka_message_timestamp(j->msg, NULL) : 0);
+    nc_metrics_input_done(p->metrics, j->msg ? rd_kafka_message_timestamp(j->msg, NULL) : 0);
     if (j->part)
         part_advance(p, j->part);
 }
@@ -668,7 +670,7 @@ static int produce_deadletter(nc_pipeline *p, struct job *j, const char *reason,
         /* Dead-lettering disabled: the operator chose to drop bad input. */
         nc_log_warn(p->log, "dropping input error=%s topic=%s partition=%d offset=%" PRId64 ": %s",
                     reason, rd_kafka_topic_name(m->rkt), (int)m->partition, m->offset, detail);
-        nc_metrics_deadlettered(reason);
+        nc_metrics_deadlettered(p->metrics, reason);
         return 0;
     }
     if (rd_kafka_message_headers(m, &inh) == RD_KAFKA_RESP_ERR_NO_ERROR && inh) {
@@ -742,7 +744,7 @@ static int produce_deadletter(nc_pipeline *p, struct job *j, const char *reason,
     }
     j->dl_sent = 1;
     p->n_dead++;
-    nc_metrics_deadlettered(reason);
+    nc_metrics_deadlettered(p->metrics, reason);
     p->n_records++;
     nc_log_debug(p->log, "dead-letter error=%s topic=%s partition=%d offset=%" PRId64 ": %s",
                  reason, rd_kafka_topic_name(m->rkt), (int)m->partition, m->offset, detail);
@@ -831,7 +833,7 @@ static void produce_job(nc_pipeline *p, struct job *j, int begun, const char *er
             }
         }
         p->n_out++;
-        nc_metrics_classified(j->labels_csv);
+        nc_metrics_classified(p->metrics, j->labels_csv);
         if (j->need_dl && !j->failed) {
             j->need_dl = 0;
             produce_deadletter(p, j, "produce_failed", j->detail);
@@ -940,7 +942,7 @@ static void on_delivery(void *owner, void *opaque, rd_kafka_resp_err_t err,
 
     if (!err) {
         p->n_acked++;
-        nc_metrics_produced(topic);
+        nc_metrics_produced(p->metrics, topic);
         j->pending--;
         job_finish_check(p, j);
         return;
@@ -974,7 +976,7 @@ static void on_delivery(void *owner, void *opaque, rd_kafka_resp_err_t err,
     }
     j->pending--;
     j->failed = 1;
-    nc_metrics_delivery_failed(topic);
+    nc_metrics_delivery_failed(p->metrics, topic);
     set_fatal(
         p, "%s delivery failed topic=%s error=%s (input %s/%d/%" PRId64 "); not committing past it",
         is_dl ? "dead-letter" : "output", topic, rd_kafka_err2str(err),
@@ -1023,7 +1025,7 @@ static void dispatch(nc_pipeline *p, rd_kafka_message_t *m)
     pt->count++;
     p->inflight++;
     p->n_in++;
-    nc_metrics_consumed(topic);
+    nc_metrics_consumed(p->metrics, topic);
     if (p->fifo_tail)
         p->fifo_tail->fifo_next = j;
     else
@@ -1042,7 +1044,7 @@ static void dispatch(nc_pipeline *p, rd_kafka_message_t *m)
     } else {
         double t0 = nc_now();
         classify_job(p, &p->inline_ctx, j);
-        nc_metrics_classify_seconds(nc_now() - t0);
+        nc_metrics_classify_seconds(p->metrics, nc_now() - t0);
         j->classified = 1;
     }
 }
@@ -1050,7 +1052,7 @@ static void dispatch(nc_pipeline *p, rd_kafka_message_t *m)
 static void on_assigned(void *owner, const rd_kafka_topic_partition_list_t *parts)
 {
     nc_pipeline *p = owner;
-    nc_metrics_rebalance("assigned", parts->cnt);
+    nc_metrics_rebalance(p->metrics, "assigned", parts->cnt);
     for (int i = 0; i < parts->cnt; i++) {
         struct part *pt;
         if (part_find(p, parts->elems[i].topic, parts->elems[i].partition))
@@ -1087,7 +1089,7 @@ static void on_revoking(void *owner, const rd_kafka_topic_partition_list_t *part
     nc_pipeline *p = owner;
     char err[512];
 
-    nc_metrics_rebalance(lost ? "lost" : "revoked", parts->cnt);
+    nc_metrics_rebalance(p->metrics, lost ? "lost" : "revoked", parts->cnt);
     if (!lost) {
         long long deadline = nc_now_ms() + p->cfg->limits.shutdown_timeout_ms;
         produce_ready(p, PRODUCE_ALL);
@@ -1295,6 +1297,8 @@ int nc_pipeline_new(const struct nc_pipeline_opts *opts, nc_pipeline **out, char
     p->o = *opts;
     p->cfg = opts->cfg;
     p->log = opts->log;
+    p->metrics = opts->metrics;
+    p->notify = opts->notify;
     p->max_article = p->cfg->limits.max_article_bytes;
     if (p->cfg->kafka.delivery == NC_DELIVERY_EXACTLY_ONCE) {
         char txn_id[512]; /* fail before the model load: kafka.instance_id is required */
@@ -1307,7 +1311,7 @@ int nc_pipeline_new(const struct nc_pipeline_opts *opts, nc_pipeline **out, char
     if (p->rt->model)
         nc_log_info(p->log, "model loaded name=\"%s\" dir=%s labels=%zu", p->rt->model_header,
                     nc_model_dir(p->rt->model), p->rt->nlabels);
-    nc_metrics_model(p->rt->model ? nc_model_name(p->rt->model) : NULL,
+    nc_metrics_model(p->metrics, p->rt->model ? nc_model_name(p->rt->model) : NULL,
                      p->rt->model ? nc_model_version(p->rt->model) : NULL);
     if (nc_kafka_out_new(p->cfg, opts->bootstrap, p->log, on_delivery, p, &p->out, err, errlen))
         goto fail;
@@ -1322,10 +1326,10 @@ int nc_pipeline_new(const struct nc_pipeline_opts *opts, nc_pipeline **out, char
      * after a broker that may be down for hours (/readyz and STATUS= say
      * "waiting for broker" meanwhile). The consumer is only polled once the
      * brokers answered and the output topics exist. */
-    nc_notify_ready(NULL);
+    nc_notify_ready(p->notify, NULL);
     if (check_topics(p, p->rt, 0, err, errlen) != 0)
         goto fail;
-    nc_metrics_broker_reachable(1);
+    nc_metrics_broker_reachable(p->metrics, 1);
     p->commit = p->cfg->kafka.delivery == NC_DELIVERY_EXACTLY_ONCE
                     ? nc_commit_exactly_once_new(p->in, p->out, p->cfg, p->log)
                     : nc_commit_at_least_once_new(p->in, p->log);
@@ -1416,18 +1420,19 @@ int nc_pipeline_run(nc_pipeline *p, char *err, size_t errlen)
         commit_tick(p);
         if (p->retired)
             sweep_retired(p);
-        nc_metrics_inflight(p->inflight);
-        nc_notify_tick();
+        nc_metrics_inflight(p->metrics, p->inflight);
+        nc_notify_tick(p->notify);
         if (*p->o.reload) {
             unsigned long before = p->rt->id; /* a new snapshot id: reloaded */
             *p->o.reload = 0;
-            nc_notify_reloading();
+            nc_notify_reloading(p->notify);
             produce_ready(p, PRODUCE_ALL);
             do_reload(p);
-            nc_metrics_reload(p->rt->id != before);
+            nc_metrics_reload(p->metrics, p->rt->id != before);
             if (p->rt->id != before && p->rt->model)
-                nc_metrics_model(nc_model_name(p->rt->model), nc_model_version(p->rt->model));
-            nc_notify_ready(NULL);
+                nc_metrics_model(p->metrics, nc_model_name(p->rt->model),
+                                 nc_model_version(p->rt->model));
+            nc_notify_ready(p->notify, NULL);
         }
         flow_control(p);
         busy = p->inflight >= p->cfg->limits.max_inflight_total;
@@ -1465,8 +1470,8 @@ int nc_pipeline_run(nc_pipeline *p, char *err, size_t errlen)
         }
     }
     nc_log_info(p->log, "%s: draining", p->fatal ? "fatal error" : "stop requested");
-    nc_metrics_stopping();
-    nc_notify_stopping();
+    nc_metrics_stopping(p->metrics);
+    nc_notify_stopping(p->notify);
     rc = drain(p);
     log_stats(p, "stopped");
     if (p->fatal) {

@@ -41,6 +41,8 @@
 
 #include "config/config.h"
 #include "kafka/embedded.h"
+#include "service/metrics.h"
+#include "service/notify.h"
 #include "base/log.h"
 
 typedef struct nc_pipeline nc_pipeline;
@@ -49,6 +51,8 @@ struct nc_pipeline_opts {
     const nc_config *cfg;  /* start-up config; must outlive the pipeline */
     const char *bootstrap; /* resolved bootstrap servers */
     nc_log *log;
+    nc_metrics *metrics;   /* updated by the pipeline; NULL: none */
+    nc_notify *notify;     /* systemd notification; NULL: none */
     nc_embedded *embedded; /* non-NULL: in-process mock; outputs created there */
     /* Benchmark reference: copy each input unchanged to the aggregate topic,
      * no parsing or classification, same Kafka settings and bookkeeping. */
