@@ -1313,14 +1313,21 @@ int nc_pipeline_new(const struct nc_pipeline_opts *opts, nc_pipeline **out, char
                     nc_model_dir(p->rt->model), p->rt->nlabels);
     nc_metrics_model(p->metrics, p->rt->model ? nc_model_name(p->rt->model) : NULL,
                      p->rt->model ? nc_model_version(p->rt->model) : NULL);
-    if (nc_kafka_out_new(p->cfg, opts->bootstrap, p->log, on_delivery, p, &p->out, err, errlen))
-        goto fail;
-    p->max_message = nc_kafka_out_max_message_bytes(p->out);
-    hooks.owner = p;
-    hooks.assigned = on_assigned;
-    hooks.revoking = on_revoking;
-    if (nc_kafka_in_new(p->cfg, opts->bootstrap, p->log, &hooks, &p->in, err, errlen) != 0)
-        goto fail;
+    {
+        struct nc_kafka_out_opts oo = {
+            .client = {.bootstrap = opts->bootstrap, .log = p->log, .stats = opts->stats},
+            .dr = on_delivery,
+            .owner = p,
+        };
+        if (nc_kafka_out_new(p->cfg, &oo, &p->out, err, errlen))
+            goto fail;
+        p->max_message = nc_kafka_out_max_message_bytes(p->out);
+        hooks.owner = p;
+        hooks.assigned = on_assigned;
+        hooks.revoking = on_revoking;
+        if (nc_kafka_in_new(p->cfg, &oo.client, &hooks, &p->in, err, errlen) != 0)
+            goto fail;
+    }
     /* Config, model and both clients are in place: every error that no
      * waiting can heal is behind us, so systemd hears READY now and not
      * after a broker that may be down for hours (/readyz and STATUS= say

@@ -40,6 +40,7 @@
 #include <stddef.h>
 
 #include "config/config.h"
+#include "kafka/conf.h"
 #include "kafka/embedded.h"
 #include "service/metrics.h"
 #include "service/notify.h"
@@ -53,6 +54,7 @@ struct nc_pipeline_opts {
     nc_log *log;
     nc_metrics *metrics;   /* updated by the pipeline; NULL: none */
     nc_notify *notify;     /* systemd notification; NULL: none */
+    const struct nc_kstats *stats; /* librdkafka statistics of both clients; NULL: none */
     nc_embedded *embedded; /* non-NULL: in-process mock; outputs created there */
     /* Benchmark reference: copy each input unchanged to the aggregate topic,
      * no parsing or classification, same Kafka settings and bookkeeping. */
