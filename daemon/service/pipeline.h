@@ -32,6 +32,10 @@
  * config and model are loaded and validated completely (topics checked too)
  * before they replace the old snapshot; jobs already dispatched finish with
  * the snapshot they started with. On any failure the old one stays.
+ *
+ * Output. Routing, record headers and dead letters are kafka/output.h's,
+ * shared with `newsclf reclassify`. The pipeline's files are listed in
+ * pipeline_int.h.
  */
 #ifndef NC_PIPELINE_H
 #define NC_PIPELINE_H
