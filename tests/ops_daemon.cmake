@@ -14,7 +14,7 @@
 # Prometheus text parser (promtool from Debian's prometheus, else
 # python3-prometheus-client). Without them they are skipped.
 add_executable(test_ops_metrics ${CMAKE_CURRENT_SOURCE_DIR}/ops_daemon/test_metrics.c
-  ${CMAKE_SOURCE_DIR}/daemon/service/metrics.c)
+  ${CMAKE_SOURCE_DIR}/daemon/service/prom.c ${CMAKE_SOURCE_DIR}/daemon/service/metrics.c)
 target_include_directories(test_ops_metrics PRIVATE ${CMAKE_SOURCE_DIR}/daemon)
 target_link_libraries(test_ops_metrics PRIVATE newsclf_core PkgConfig::JANSSON PkgConfig::CMOCKA
   Threads::Threads ${M_LIB})

@@ -66,15 +66,11 @@ static void alo_destroy(nc_commit *c)
     free(c);
 }
 
-static const struct nc_commit_ops alo_ops = {
-    .name = "at-least-once",
-    .begin = NULL,
-    .advance = alo_advance,
-    .checkpoint = alo_checkpoint,
-    .output_failed = NULL,
-    .rewind = NULL,
-    .destroy = alo_destroy,
-};
+/* No begin, output_failed or rewind: output errors are the pipeline's. */
+static const struct nc_commit_ops alo_ops = {.name = "at-least-once",
+                                             .advance = alo_advance,
+                                             .checkpoint = alo_checkpoint,
+                                             .destroy = alo_destroy};
 
 nc_commit *nc_commit_at_least_once_new(nc_kafka_in *in, nc_log *log)
 {
@@ -269,6 +265,38 @@ static int eos_abort(struct eos *x, const char *reason, char *err, size_t errlen
     return 0;
 }
 
+/* After a failed transactional call (what) with e: 1 when it is to be
+ * retried (retriable, attempt < EOS_RETRIES; e is destroyed), else 0. */
+static int txn_retry(struct eos *x, const char *what, rd_kafka_error_t *e, int attempt)
+{
+    char why[512];
+
+    if (!e || !rd_kafka_error_is_retriable(e) || attempt >= EOS_RETRIES)
+        return 0;
+    txn_err(why, sizeof(why), what, e);
+    nc_log_warn(x->log, "%s; retrying", why);
+    rd_kafka_error_destroy(e);
+    return 1;
+}
+
+/* The transactional call `what` failed for good with e (destroyed here):
+ * 2 after aborting the transaction when the error requires it, else -1
+ * (fatal) with err. */
+static int txn_failed(struct eos *x, const char *what, rd_kafka_error_t *e, char *err,
+                      size_t errlen)
+{
+    char why[512];
+    int abortable = rd_kafka_error_txn_requires_abort(e);
+
+    txn_err(why, sizeof(why), what, e);
+    rd_kafka_error_destroy(e);
+    if (!abortable) {
+        snprintf(err, errlen, "%s", why);
+        return -1;
+    }
+    return eos_abort(x, why, err, errlen) ? -1 : 2;
+}
+
 /*
  * Commits the open transaction: flush (every output acknowledged, so the
  * watermarks in x->offsets now cover exactly the inputs whose outputs are in
@@ -282,6 +310,7 @@ static int eos_commit(struct eos *x, int flush_ms, int may_wait, char *err, size
     rd_kafka_resp_err_t r;
     char why[512];
     double t0 = nc_now(), t1, t2;
+    int attempt;
 
     /* Delivery reports are served here: they run the pipeline's callbacks,
      * which call eos_advance (and eos_output_failed). */
@@ -302,51 +331,24 @@ static int eos_commit(struct eos *x, int flush_ms, int may_wait, char *err, size
     t1 = nc_now();
     if (x->offsets->cnt > 0) {
         rd_kafka_consumer_group_metadata_t *gm = rd_kafka_consumer_group_metadata(x->cons);
-        for (int attempt = 1;; attempt++) {
-            /* Retried with identical offsets and group metadata, as the
-             * API asks. */
+        attempt = 0;
+        do /* Retried with identical offsets and group metadata, as the API asks. */
             e = rd_kafka_send_offsets_to_transaction(x->prod, x->offsets, gm,
                                                      x->shutdown_ms > 0 ? x->shutdown_ms : 5000);
-            if (!e || !rd_kafka_error_is_retriable(e) || attempt >= EOS_RETRIES)
-                break;
-            txn_err(why, sizeof(why), "send_offsets_to_transaction", e);
-            nc_log_warn(x->log, "%s; retrying", why);
-            rd_kafka_error_destroy(e);
-        }
+        while (txn_retry(x, "send_offsets_to_transaction", e, ++attempt));
         rd_kafka_consumer_group_metadata_destroy(gm);
-        if (e) {
-            /* ILLEGAL_GENERATION / FENCED_INSTANCE_ID (abortable): our
-             * group generation is gone, a new owner redoes the input. */
-            int abortable = rd_kafka_error_txn_requires_abort(e);
-            txn_err(why, sizeof(why), "send_offsets_to_transaction", e);
-            rd_kafka_error_destroy(e);
-            if (!abortable) {
-                snprintf(err, errlen, "%s", why);
-                return -1;
-            }
-            return eos_abort(x, why, err, errlen) ? -1 : 2;
-        }
+        /* ILLEGAL_GENERATION / FENCED_INSTANCE_ID (abortable): our group
+         * generation is gone, a new owner redoes the input. */
+        if (e)
+            return txn_failed(x, "send_offsets_to_transaction", e, err, errlen);
     }
     t2 = nc_now();
-    for (int attempt = 1;; attempt++) {
-        /* -1: the remaining transaction time (resumable on timeout). */
+    attempt = 0;
+    do /* -1: the remaining transaction time (resumable on timeout). */
         e = rd_kafka_commit_transaction(x->prod, -1);
-        if (!e || !rd_kafka_error_is_retriable(e) || attempt >= EOS_RETRIES)
-            break;
-        txn_err(why, sizeof(why), "commit_transaction", e);
-        nc_log_warn(x->log, "%s; retrying", why);
-        rd_kafka_error_destroy(e);
-    }
-    if (e) {
-        int abortable = rd_kafka_error_txn_requires_abort(e);
-        txn_err(why, sizeof(why), "commit_transaction", e);
-        rd_kafka_error_destroy(e);
-        if (!abortable) {
-            snprintf(err, errlen, "%s", why);
-            return -1;
-        }
-        return eos_abort(x, why, err, errlen) ? -1 : 2;
-    }
+    while (txn_retry(x, "commit_transaction", e, ++attempt));
+    if (e)
+        return txn_failed(x, "commit_transaction", e, err, errlen);
     x->n_commits++;
     {
         double now = nc_now(), age = now - x->opened;

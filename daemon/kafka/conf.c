@@ -4,6 +4,7 @@
 #include "kafka/conf.h"
 
 #include <stdio.h>
+#include <string.h>
 
 int nc_kconf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *err,
                  size_t errlen)
@@ -23,14 +24,11 @@ int nc_kconf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char
 
 static void log_bridge(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-    nc_log *log = rd_kafka_opaque(rk);
+    const struct nc_kctx *ctx = rd_kafka_opaque(rk);
     enum nc_log_level l;
 
-    /* The opaque is the owning module, whose first member is its nc_log *
-     * (see kafka/in.c and kafka/out.c). */
-    if (!log)
+    if (!ctx || !ctx->log)
         return;
-    log = *(nc_log **)(void *)log;
     if (level <= 3)
         l = NC_LOG_ERROR;
     else if (level == 4)
@@ -39,54 +37,65 @@ static void log_bridge(const rd_kafka_t *rk, int level, const char *fac, const c
         l = NC_LOG_INFO;
     else
         l = NC_LOG_DEBUG;
-    nc_log_msg(log, l, "librdkafka client=%s facility=%s: %s", rd_kafka_name(rk), fac, buf);
-}
-
-static nc_kconf_stats_fn stats_fn;
-static int stats_interval_ms;
-
-void nc_kconf_set_stats(nc_kconf_stats_fn fn, int interval_ms)
-{
-    stats_fn = fn;
-    stats_interval_ms = interval_ms;
+    nc_log_msg(ctx->log, l, "librdkafka client=%s facility=%s: %s", rd_kafka_name(rk), fac, buf);
 }
 
 static int stats_bridge(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
-    (void)opaque;
-    if (stats_fn)
-        stats_fn(rd_kafka_type(rk) == RD_KAFKA_CONSUMER, json, len);
+    const struct nc_kctx *ctx = opaque;
+    if (ctx && ctx->stats && ctx->stats->fn)
+        ctx->stats->fn(ctx->stats->arg, rd_kafka_type(rk) == RD_KAFKA_CONSUMER, json, len);
     return 0; /* librdkafka frees json */
 }
 
-rd_kafka_conf_t *nc_kconf_new(const char *bootstrap, const char *client_id, nc_log *log,
-                              const nc_kv *kvs, size_t nkvs, char *err, size_t errlen)
+static int set_all(rd_kafka_conf_t *conf, const nc_kv *kvs, size_t n, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++)
+        if (nc_kconf_set(conf, kvs[i].key, kvs[i].value, err, errlen))
+            return -1;
+    return 0;
+}
+
+rd_kafka_conf_t *nc_kconf_new(const struct nc_kclient_opts *o, const char *client_id,
+                              const nc_kv *kvs, size_t nkvs, struct nc_kctx *ctx, void *owner,
+                              char *err, size_t errlen)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
 
-    (void)log;
     if (!conf) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    if (o->client_id)
+        client_id = o->client_id;
+    ctx->log = o->log;
+    ctx->stats = o->stats;
+    ctx->owner = owner;
+    rd_kafka_conf_set_opaque(conf, ctx);
     rd_kafka_conf_set_log_cb(conf, log_bridge);
-    if (stats_fn) {
+    if (o->stats && o->stats->fn) {
         char ms[16];
-        snprintf(ms, sizeof(ms), "%d", stats_interval_ms);
+        snprintf(ms, sizeof(ms), "%d", o->stats->interval_ms);
         rd_kafka_conf_set_stats_cb(conf, stats_bridge);
         if (nc_kconf_set(conf, "statistics.interval.ms", ms, err, errlen))
             goto fail;
     }
-    if (nc_kconf_set(conf, "bootstrap.servers", bootstrap, err, errlen) ||
-        (client_id[0] && nc_kconf_set(conf, "client.id", client_id, err, errlen)))
+    if (nc_kconf_set(conf, "bootstrap.servers", o->bootstrap, err, errlen) ||
+        (client_id && client_id[0] && nc_kconf_set(conf, "client.id", client_id, err, errlen)) ||
+        set_all(conf, kvs, nkvs, err, errlen) || set_all(conf, o->extra, o->nextra, err, errlen))
         goto fail;
-    for (size_t i = 0; i < nkvs; i++)
-        if (nc_kconf_set(conf, kvs[i].key, kvs[i].value, err, errlen))
-            goto fail;
     return conf;
 fail:
     rd_kafka_conf_destroy(conf);
     return NULL;
+}
+
+int nc_kv_has(const nc_kv *kvs, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(kvs[i].key, key))
+            return 1;
+    return 0;
 }
 
 int nc_kafka_transactional_id(const nc_config *cfg, char *buf, size_t len, char *err, size_t errlen)

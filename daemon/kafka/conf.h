@@ -1,10 +1,16 @@
 /*
- * conf.h - librdkafka configuration shared by the consumer (kafka_in)
- * and the producer (kafka_out): bootstrap servers, client id, the log bridge
- * into nc_log, and the user's pass-through properties.
+ * conf.h - librdkafka configuration shared by every client newsclf creates
+ * (newsclfd's consumer and producer, the CLI's Kafka commands): bootstrap
+ * servers, client id, the log bridge into nc_log, statistics, and the
+ * pass-through properties.
  *
- * The properties our delivery guarantees depend on are set here after the
- * pass-through maps, so they always win; config.c already refuses them in
+ * The opaque of every such client (rd_kafka_conf_set_opaque) is a struct
+ * nc_kctx that the owning module keeps: the log librdkafka's lines go to,
+ * the statistics sink, and the module itself, which its callbacks find
+ * there. Nothing here is global.
+ *
+ * The properties our delivery guarantees depend on are set by the caller
+ * after nc_kconf_new, so they always win; config.c already refuses them in
  * the file with a reason.
  */
 #ifndef NC_KAFKA_CONF_H
@@ -17,29 +23,59 @@
 #include "base/log.h"
 #include "base/clock.h" /* nc_now_ms() */
 
+/*
+ * librdkafka statistics: statistics.interval.ms = interval_ms (a
+ * pass-through property may override it) and fn called with each report's
+ * JSON on the thread that polls the client (consumer: 1 for a consumer, 0
+ * for a producer). newsclfd's lag and queue metrics come from here, never
+ * from watermark queries (docs/kafka.md #4460).
+ */
+struct nc_kstats {
+    void (*fn)(void *arg, int consumer, const char *json, size_t len);
+    void *arg;
+    int interval_ms;
+};
+
+/* What a client needs besides its own settings. */
+struct nc_kclient_opts {
+    const char *bootstrap;
+    const char *client_id; /* NULL: the config's kafka.client_id */
+    nc_log *log;           /* librdkafka's log lines go here; NULL: dropped */
+    const struct nc_kstats *stats; /* NULL: no statistics */
+    /* Applied after the config's pass-through map (the CLI's -X). */
+    const nc_kv *extra;
+    size_t nextra;
+};
+
+/* The opaque of a client; lives as long as the client (inside its owner). */
+struct nc_kctx {
+    nc_log *log;
+    const struct nc_kstats *stats;
+    void *owner; /* the module owning the client, for its callbacks */
+};
+
+/* The owner stored in a client's opaque (as librdkafka hands it back). */
+static inline void *nc_kctx_owner(void *opaque)
+{
+    return ((struct nc_kctx *)opaque)->owner;
+}
+
 /* Sets one property; 0 or -1 with "key: reason" in err. The value of a
  * secret key (nc_config_is_secret) is never copied into err. */
 int nc_kconf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *err,
                  size_t errlen);
 
 /*
- * A new conf with bootstrap.servers, client.id, the log bridge (librdkafka's
- * log lines go to log at a matching level), then the pass-through kvs.
- * Returns NULL with err on failure.
+ * A new conf with the log bridge, statistics (o->stats), bootstrap.servers,
+ * client.id, the pass-through kvs and then o->extra; its opaque is ctx,
+ * which this fills in (log, stats, owner). Returns NULL with err on failure.
  */
-rd_kafka_conf_t *nc_kconf_new(const char *bootstrap, const char *client_id, nc_log *log,
-                              const nc_kv *kvs, size_t nkvs, char *err, size_t errlen);
+rd_kafka_conf_t *nc_kconf_new(const struct nc_kclient_opts *o, const char *client_id,
+                              const nc_kv *kvs, size_t nkvs, struct nc_kctx *ctx, void *owner,
+                              char *err, size_t errlen);
 
-/*
- * librdkafka statistics for the clients nc_kconf_new creates from now on:
- * statistics.interval.ms = interval_ms (a pass-through property may override
- * it) and fn called with each report's JSON on the thread that polls the
- * client (consumer: 1 for the consumer, 0 for the producer). newsclfd's lag
- * and queue metrics come from here, never from watermark queries
- * (docs/kafka.md #4460). Call before creating clients; NULL turns it off.
- */
-typedef void (*nc_kconf_stats_fn)(int consumer, const char *json, size_t len);
-void nc_kconf_set_stats(nc_kconf_stats_fn fn, int interval_ms);
+/* True if key is set by kvs[0..n) (a pass-through map). */
+int nc_kv_has(const nc_kv *kvs, size_t n, const char *key);
 
 /*
  * Exactly-once: the producer's transactional.id, kafka.group + "-" +

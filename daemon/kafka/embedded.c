@@ -15,45 +15,41 @@ struct nc_embedded {
     int nbrokers;
 };
 
+/* The owner handle: it only hosts the mock (never produces); quiet. */
+static rd_kafka_t *owner_handle(char *err, size_t errlen)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char errstr[512];
+    rd_kafka_t *rk = NULL;
+
+    if (rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof(errstr)) == RD_KAFKA_CONF_OK)
+        rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+    if (!rk) {
+        rd_kafka_conf_destroy(conf); /* not taken over */
+        snprintf(err, errlen, "embedded broker: %s", errstr);
+    }
+    return rk;
+}
+
 int nc_embedded_new(int nbrokers, nc_embedded **out, char *err, size_t errlen)
 {
-    nc_embedded *e = NULL;
-    rd_kafka_conf_t *conf = NULL;
-    char errstr[512];
+    nc_embedded *e = calloc(1, sizeof(*e));
 
     *out = NULL;
-    if (nbrokers < 1)
-        nbrokers = 1;
-    e = calloc(1, sizeof(*e));
     if (!e) {
         snprintf(err, errlen, "out of memory");
-        goto fail;
+        return -1;
     }
-    e->nbrokers = nbrokers;
-    conf = rd_kafka_conf_new();
-    /* The owner handle only hosts the mock; keep it quiet. */
-    if (rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-        snprintf(err, errlen, "embedded broker: %s", errstr);
-        goto fail;
-    }
-    e->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-    if (!e->rk) {
-        snprintf(err, errlen, "embedded broker: %s", errstr);
-        goto fail;
-    }
-    conf = NULL; /* owned by rk now */
-    e->mc = rd_kafka_mock_cluster_new(e->rk, nbrokers);
-    if (!e->mc) {
+    e->nbrokers = nbrokers < 1 ? 1 : nbrokers;
+    e->rk = owner_handle(err, errlen);
+    if (e->rk && !(e->mc = rd_kafka_mock_cluster_new(e->rk, e->nbrokers)))
         snprintf(err, errlen, "embedded broker: cannot start the mock cluster");
-        goto fail;
+    if (!e->mc) {
+        nc_embedded_free(e);
+        return -1;
     }
     *out = e;
     return 0;
-fail:
-    if (conf)
-        rd_kafka_conf_destroy(conf);
-    nc_embedded_free(e);
-    return -1;
 }
 
 void nc_embedded_free(nc_embedded *e)

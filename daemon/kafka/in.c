@@ -13,7 +13,7 @@
 #include "base/clock.h"
 
 struct nc_kafka_in {
-    nc_log *log; /* first member: kafka/conf.c's log bridge reads it */
+    struct nc_kctx ctx; /* the client's opaque (kafka/conf.h) */
     rd_kafka_t *rk;
     struct nc_kafka_in_hooks hooks;
     int ever_assigned;
@@ -25,16 +25,16 @@ struct nc_kafka_in {
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
-    nc_kafka_in *in = opaque;
+    nc_kafka_in *in = nc_kctx_owner(opaque);
     int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
     rd_kafka_error_t *e = NULL;
     rd_kafka_resp_err_t r = RD_KAFKA_RESP_ERR_NO_ERROR;
 
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        nc_log_info(in->log, "partitions assigned count=%d protocol=%s", parts->cnt,
+        nc_log_info(in->ctx.log, "partitions assigned count=%d protocol=%s", parts->cnt,
                     rd_kafka_rebalance_protocol(rk));
         for (int i = 0; i < parts->cnt; i++)
-            nc_log_debug(in->log, "assigned topic=%s partition=%d", parts->elems[i].topic,
+            nc_log_debug(in->ctx.log, "assigned topic=%s partition=%d", parts->elems[i].topic,
                          (int)parts->elems[i].partition);
         if (in->hooks.assigned)
             in->hooks.assigned(in->hooks.owner, parts);
@@ -47,8 +47,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     } else {
         int lost = err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS || rd_kafka_assignment_lost(rk);
         if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
-            nc_log_error(in->log, "rebalance error: %s", rd_kafka_err2str(err));
-        nc_log_info(in->log, "partitions revoked count=%d lost=%d", parts->cnt, lost);
+            nc_log_error(in->ctx.log, "rebalance error: %s", rd_kafka_err2str(err));
+        nc_log_info(in->ctx.log, "partitions revoked count=%d lost=%d", parts->cnt, lost);
         if (in->hooks.revoking)
             in->hooks.revoking(in->hooks.owner, parts, lost);
         if (cooperative)
@@ -57,44 +57,36 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             r = rd_kafka_assign(rk, NULL);
     }
     if (e) {
-        nc_log_error(in->log, "rebalance: %s", rd_kafka_error_string(e));
+        nc_log_error(in->ctx.log, "rebalance: %s", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
     } else if (r) {
-        nc_log_error(in->log, "rebalance: %s", rd_kafka_err2str(r));
+        nc_log_error(in->ctx.log, "rebalance: %s", rd_kafka_err2str(r));
     }
 }
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
-    nc_kafka_in *in = opaque;
+    nc_kafka_in *in = nc_kctx_owner(opaque);
     (void)rk;
-    nc_log_warn(in->log, "consumer error=%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err),
+    nc_log_warn(in->ctx.log, "consumer error=%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err),
                 reason);
 }
 
 static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                       rd_kafka_topic_partition_list_t *offsets, void *opaque)
 {
-    nc_kafka_in *in = opaque;
+    nc_kafka_in *in = nc_kctx_owner(opaque);
     (void)rk;
     if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-        nc_log_warn(in->log, "offset commit failed: %s", rd_kafka_err2str(err));
+        nc_log_warn(in->ctx.log, "offset commit failed: %s", rd_kafka_err2str(err));
         return;
     }
     for (int i = 0; offsets && i < offsets->cnt; i++)
         if (offsets->elems[i].err)
-            nc_log_warn(in->log, "offset commit failed topic=%s partition=%d offset=%lld: %s",
+            nc_log_warn(in->ctx.log, "offset commit failed topic=%s partition=%d offset=%lld: %s",
                         offsets->elems[i].topic, (int)offsets->elems[i].partition,
                         (long long)offsets->elems[i].offset,
                         rd_kafka_err2str(offsets->elems[i].err));
-}
-
-static int has_key(const nc_kv *kvs, size_t n, const char *key)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(kvs[i].key, key))
-            return 1;
-    return 0;
 }
 
 static int reset_policy(const nc_kv *kvs, size_t n)
@@ -111,30 +103,94 @@ static int reset_policy(const nc_kv *kvs, size_t n)
     return 0;
 }
 
-int nc_kafka_in_new(const nc_config *cfg, const char *bootstrap, nc_log *log,
+/* Allocates in and creates its conf (opts, the config's kafka.consumer map). */
+static rd_kafka_conf_t *in_alloc(const nc_config *cfg, const struct nc_kclient_opts *o,
+                                 const struct nc_kafka_in_hooks *hooks, nc_kafka_in **inp,
+                                 char *err, size_t errlen)
+{
+    nc_kafka_in *in = calloc(1, sizeof(*in));
+    rd_kafka_conf_t *conf;
+
+    *inp = in;
+    if (!in) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (hooks)
+        in->hooks = *hooks;
+    conf = nc_kconf_new(o, cfg->kafka.client_id, cfg->kafka.consumer, cfg->kafka.n_consumer,
+                        &in->ctx, in, err, errlen);
+    if (conf) {
+        rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+        rd_kafka_conf_set_error_cb(conf, on_error);
+        rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
+    }
+    return conf;
+}
+
+/* Creates in's consumer from conf (always taken over). */
+static int in_start(nc_kafka_in *in, rd_kafka_conf_t *conf, char *err, size_t errlen)
+{
+    char errstr[512];
+
+    in->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+    if (!in->rk) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(err, errlen, "cannot create the consumer: %s", errstr);
+        return -1;
+    }
+    rd_kafka_poll_set_consumer(in->rk);
+    return 0;
+}
+
+/* Frees in after a failed set-up (conf, when not taken over yet). */
+static int in_fail(nc_kafka_in *in, rd_kafka_conf_t *conf)
+{
+    if (conf)
+        rd_kafka_conf_destroy(conf);
+    if (in && in->rk) {
+        in->closed = 1;
+        nc_kafka_in_free(in);
+    } else {
+        free(in);
+    }
+    return -1;
+}
+
+/* Sets static membership's group.instance.id. */
+static int set_instance(rd_kafka_conf_t *conf, const nc_config *cfg, char *err, size_t errlen)
+{
+    char instance[256];
+
+    /* Exactly-once requires kafka.instance_id (nc_kafka_out_new checks
+     * it first): a host name is not stable enough to fence with. */
+    if (cfg->kafka.instance_id[0]) {
+        snprintf(instance, sizeof(instance), "%s", cfg->kafka.instance_id);
+    } else {
+        if (gethostname(instance, sizeof(instance) - 1) != 0)
+            snprintf(instance, sizeof(instance), "newsclfd");
+        instance[sizeof(instance) - 1] = '\0';
+    }
+    return nc_kconf_set(conf, "group.instance.id", instance, err, errlen);
+}
+
+int nc_kafka_in_new(const nc_config *cfg, const struct nc_kclient_opts *o,
                     const struct nc_kafka_in_hooks *hooks, nc_kafka_in **out, char *err,
                     size_t errlen)
 {
     nc_kafka_in *in = NULL;
-    rd_kafka_conf_t *conf = NULL;
-    rd_kafka_topic_partition_list_t *topics = NULL;
+    rd_kafka_conf_t *conf;
+    rd_kafka_topic_partition_list_t *topics;
     const nc_kv *kv = cfg->kafka.consumer;
     size_t nkv = cfg->kafka.n_consumer;
-    char errstr[512], num[32], instance[256];
+    char num[32];
     rd_kafka_resp_err_t r;
     int eos = cfg->kafka.delivery == NC_DELIVERY_EXACTLY_ONCE;
 
     *out = NULL;
-    in = calloc(1, sizeof(*in));
-    if (!in) {
-        snprintf(err, errlen, "out of memory");
-        goto fail;
-    }
-    in->log = log;
-    in->hooks = *hooks;
-    conf = nc_kconf_new(bootstrap, cfg->kafka.client_id, log, kv, nkv, err, errlen);
+    conf = in_alloc(cfg, o, hooks, &in, err, errlen);
     if (!conf)
-        goto fail;
+        return in_fail(in, NULL);
     snprintf(num, sizeof(num), "%d", cfg->limits.queued_max_messages_kbytes);
     /* Offsets are stored only behind the pipeline's watermark; auto-commit
      * then commits what was stored (and only that). Exactly-once commits
@@ -145,36 +201,16 @@ int nc_kafka_in_new(const nc_config *cfg, const char *bootstrap, nc_log *log,
         nc_kconf_set(conf, "enable.auto.commit", eos ? "false" : "true", err, errlen) ||
         nc_kconf_set(conf, "isolation.level", "read_committed", err, errlen) ||
         nc_kconf_set(conf, "queued.max.messages.kbytes", num, err, errlen))
-        goto fail;
+        return in_fail(in, conf);
     /* A news stream read for the first time should be read from its start. */
-    if (!has_key(kv, nkv, "auto.offset.reset") &&
+    if (!nc_kv_has(kv, nkv, "auto.offset.reset") &&
         nc_kconf_set(conf, "auto.offset.reset", "earliest", err, errlen))
-        goto fail;
+        return in_fail(in, conf);
     in->reset = reset_policy(kv, nkv);
-    if (cfg->kafka.static_membership) {
-        /* Exactly-once requires kafka.instance_id (nc_kafka_out_new checks
-         * it first): a host name is not stable enough to fence with. */
-        if (cfg->kafka.instance_id[0]) {
-            snprintf(instance, sizeof(instance), "%s", cfg->kafka.instance_id);
-        } else {
-            if (gethostname(instance, sizeof(instance) - 1) != 0)
-                snprintf(instance, sizeof(instance), "newsclfd");
-            instance[sizeof(instance) - 1] = '\0';
-        }
-        if (nc_kconf_set(conf, "group.instance.id", instance, err, errlen))
-            goto fail;
-    }
-    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-    rd_kafka_conf_set_error_cb(conf, on_error);
-    rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
-    rd_kafka_conf_set_opaque(conf, in);
-    in->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
-    if (!in->rk) {
-        snprintf(err, errlen, "cannot create the consumer: %s", errstr);
-        goto fail;
-    }
-    conf = NULL;
-    rd_kafka_poll_set_consumer(in->rk);
+    if (cfg->kafka.static_membership && set_instance(conf, cfg, err, errlen))
+        return in_fail(in, conf);
+    if (in_start(in, conf, err, errlen) != 0)
+        return in_fail(in, NULL);
     topics = rd_kafka_topic_partition_list_new((int)cfg->kafka.n_input_topics);
     for (size_t i = 0; i < cfg->kafka.n_input_topics; i++)
         rd_kafka_topic_partition_list_add(topics, cfg->kafka.input_topics[i],
@@ -183,20 +219,43 @@ int nc_kafka_in_new(const nc_config *cfg, const char *bootstrap, nc_log *log,
     rd_kafka_topic_partition_list_destroy(topics);
     if (r) {
         snprintf(err, errlen, "cannot subscribe: %s", rd_kafka_err2str(r));
-        goto fail;
+        return in_fail(in, NULL);
     }
     *out = in;
     return 0;
-fail:
-    if (conf)
-        rd_kafka_conf_destroy(conf);
-    if (in && in->rk) {
-        in->closed = 1;
-        nc_kafka_in_free(in);
-    } else {
-        free(in);
+}
+
+int nc_kafka_in_new_tool(const nc_config *cfg, const struct nc_kclient_opts *o, const char *group,
+                         const nc_kv *settings, size_t nsettings, nc_kafka_in **out, char *err,
+                         size_t errlen)
+{
+    nc_kafka_in *in = NULL;
+    rd_kafka_conf_t *conf;
+    char id[256], host[64] = "host";
+
+    *out = NULL;
+    conf = in_alloc(cfg, o, NULL, &in, err, errlen);
+    if (!conf)
+        return in_fail(in, NULL);
+    if (!group) {
+        /* librdkafka's consumer needs a group.id even when it only
+         * assign()s: a unique, throw-away one that is never joined or
+         * committed to, so the brokers keep no state for it. */
+        gethostname(host, sizeof(host) - 1);
+        host[sizeof(host) - 1] = '\0';
+        snprintf(id, sizeof(id), "%s-%s-%ld-%lld", o->client_id ? o->client_id : "newsclf", host,
+                 (long)getpid(), (long long)nc_wall_ms());
+        group = id;
     }
-    return -1;
+    if (nc_kconf_set(conf, "group.id", group, err, errlen))
+        return in_fail(in, conf);
+    for (size_t i = 0; i < nsettings; i++)
+        if (nc_kconf_set(conf, settings[i].key, settings[i].value, err, errlen))
+            return in_fail(in, conf);
+    if (in_start(in, conf, err, errlen) != 0)
+        return in_fail(in, NULL);
+    *out = in;
+    return 0;
 }
 
 void nc_kafka_in_free(nc_kafka_in *in)
@@ -220,6 +279,15 @@ rd_kafka_message_t *nc_kafka_in_poll(nc_kafka_in *in, int timeout_ms)
     return rd_kafka_consumer_poll(in->rk, timeout_ms);
 }
 
+rd_kafka_resp_err_t nc_kafka_in_assign(nc_kafka_in *in,
+                                       const rd_kafka_topic_partition_list_t *parts)
+{
+    rd_kafka_resp_err_t r = rd_kafka_assign(in->rk, parts);
+    if (!r && parts && parts->cnt > 0)
+        in->ever_assigned = 1;
+    return r;
+}
+
 int nc_kafka_in_pause(nc_kafka_in *in, const char *topic, int32_t partition, int pause)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
@@ -231,7 +299,7 @@ int nc_kafka_in_pause(nc_kafka_in *in, const char *topic, int32_t partition, int
         r = l->elems[0].err;
     rd_kafka_topic_partition_list_destroy(l);
     if (r)
-        nc_log_warn(in->log, "%s topic=%s partition=%d: %s", pause ? "pause" : "resume", topic,
+        nc_log_warn(in->ctx.log, "%s topic=%s partition=%d: %s", pause ? "pause" : "resume", topic,
                     (int)partition, rd_kafka_err2str(r));
     return r ? -1 : 0;
 }
@@ -335,7 +403,7 @@ int nc_kafka_in_rewind(nc_kafka_in *in, int timeout_ms, char *err, size_t errlen
                      (int)tp->partition, (long long)tp->offset, rd_kafka_err2str(tp->err));
             goto done;
         }
-        nc_log_debug(in->log, "rewound topic=%s partition=%d offset=%lld", tp->topic,
+        nc_log_debug(in->ctx.log, "rewound topic=%s partition=%d offset=%lld", tp->topic,
                      (int)tp->partition, (long long)tp->offset);
     }
     rc = n;
@@ -358,7 +426,7 @@ int nc_kafka_in_close(nc_kafka_in *in, int timeout_ms)
         /* docs/kafka.md #4381: closing a cooperative-sticky consumer that
          * never had an assignment can crash in 2.0.2. There is nothing to
          * commit; skip the close (the group forgets us at session timeout). */
-        nc_log_info(in->log, "consumer never had partitions: skipping the group close");
+        nc_log_info(in->ctx.log, "consumer never had partitions: skipping the group close");
         return 0;
     }
     /* docs/kafka.md #4528: rd_kafka_consumer_close can hang when an
@@ -366,7 +434,7 @@ int nc_kafka_in_close(nc_kafka_in *in, int timeout_ms)
     q = rd_kafka_queue_new(in->rk);
     e = rd_kafka_consumer_close_queue(in->rk, q);
     if (e) {
-        nc_log_warn(in->log, "consumer close: %s", rd_kafka_error_string(e));
+        nc_log_warn(in->ctx.log, "consumer close: %s", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
         rd_kafka_queue_destroy(q);
         return -1;
@@ -375,7 +443,7 @@ int nc_kafka_in_close(nc_kafka_in *in, int timeout_ms)
         long long left = deadline - nc_now_ms();
         rd_kafka_event_t *ev;
         if (left <= 0) {
-            nc_log_warn(in->log, "consumer close did not finish within %d ms: abandoning it",
+            nc_log_warn(in->ctx.log, "consumer close did not finish within %d ms: abandoning it",
                         timeout_ms);
             rd_kafka_queue_destroy(q);
             return -1;
@@ -393,22 +461,22 @@ int nc_kafka_in_close(nc_kafka_in *in, int timeout_ms)
     return 0;
 }
 
+int nc_kafka_in_ever_assigned(const nc_kafka_in *in)
+{
+    return in->ever_assigned;
+}
+
 int nc_kafka_in_fatal(nc_kafka_in *in, char *err, size_t errlen)
 {
     char why[512];
     rd_kafka_resp_err_t r = rd_kafka_fatal_error(in->rk, why, sizeof(why));
+    const char *hint = r == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID
+                           ? " (static membership: another member took kafka.instance_id, or "
+                             "this one rejoined after its session timed out; a restart rejoins "
+                             "cleanly)"
+                           : "";
 
-    if (!r)
-        return 0;
-    snprintf(err, errlen, "consumer: fatal error %s: %s%s", rd_kafka_err2name(r), why,
-             r == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID
-                 ? " (static membership: another member took kafka.instance_id, or this one "
-                   "rejoined after its session timed out; a restart rejoins cleanly)"
-                 : "");
-    return 1;
-}
-
-int nc_kafka_in_ever_assigned(const nc_kafka_in *in)
-{
-    return in->ever_assigned;
+    if (r)
+        snprintf(err, errlen, "consumer: fatal error %s: %s%s", rd_kafka_err2name(r), why, hint);
+    return r != RD_KAFKA_RESP_ERR_NO_ERROR;
 }

@@ -10,6 +10,10 @@
  * Rebalance events call the owner's hooks on the polling thread, before
  * partitions are assigned and before they are taken away, so the owner can
  * drain and commit first.
+ *
+ * The command-line tools (newsclf subscribe, reclassify) get the same
+ * client set-up, callbacks and bounded close from nc_kafka_in_new_tool, with
+ * their own group (or none) and settings.
  */
 #ifndef NC_KAFKA_IN_H
 #define NC_KAFKA_IN_H
@@ -18,6 +22,7 @@
 #include <stddef.h>
 
 #include "config/config.h"
+#include "kafka/conf.h"
 #include "base/log.h"
 
 typedef struct nc_kafka_in nc_kafka_in;
@@ -31,11 +36,23 @@ struct nc_kafka_in_hooks {
     void (*revoking)(void *owner, const rd_kafka_topic_partition_list_t *parts, int lost);
 };
 
-/* Creates the consumer and subscribes to cfg's input topics. Extra
- * properties (e.g. from tests) come from cfg->kafka.consumer. */
-int nc_kafka_in_new(const nc_config *cfg, const char *bootstrap, nc_log *log,
+/* Creates newsclfd's consumer (group kafka.group) and subscribes to cfg's
+ * input topics. Extra properties (e.g. from tests) come from
+ * cfg->kafka.consumer. */
+int nc_kafka_in_new(const nc_config *cfg, const struct nc_kclient_opts *o,
                     const struct nc_kafka_in_hooks *hooks, nc_kafka_in **out, char *err,
                     size_t errlen);
+
+/*
+ * A consumer for a command-line tool: cfg's kafka.consumer map, o->extra,
+ * group.id `group` or, when NULL, a private one (<client id>-<host>-<pid>-
+ * <ms>) that is never joined or committed to, then settings in order. It
+ * subscribes to nothing: the caller assigns (nc_kafka_in_assign) or
+ * subscribes through the handle. No hooks.
+ */
+int nc_kafka_in_new_tool(const nc_config *cfg, const struct nc_kclient_opts *o, const char *group,
+                         const nc_kv *settings, size_t nsettings, nc_kafka_in **out, char *err,
+                         size_t errlen);
 /* Destroys the handle without another close (call nc_kafka_in_close first). */
 void nc_kafka_in_free(nc_kafka_in *in);
 
@@ -44,6 +61,11 @@ rd_kafka_t *nc_kafka_in_handle(nc_kafka_in *in);
 /* Next message or event (NULL on timeout); rebalance hooks run in here. The
  * caller destroys the message. */
 rd_kafka_message_t *nc_kafka_in_poll(nc_kafka_in *in, int timeout_ms);
+
+/* rd_kafka_assign (NULL: unassign all); a non-empty assignment counts as
+ * "ever assigned" (nc_kafka_in_close). */
+rd_kafka_resp_err_t nc_kafka_in_assign(nc_kafka_in *in,
+                                       const rd_kafka_topic_partition_list_t *parts);
 
 /* Pauses or resumes one partition. The caller tracks what it paused and
  * only resumes those (docs/kafka.md #4636). */

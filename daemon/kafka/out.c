@@ -12,7 +12,7 @@
 #include "kafka/conf.h"
 
 struct nc_kafka_out {
-    nc_log *log; /* first member: kafka/conf.c's log bridge reads it */
+    struct nc_kctx ctx; /* the client's opaque (kafka/conf.h) */
     rd_kafka_t *rk;
     nc_kafka_dr_fn dr;
     void *owner;
@@ -21,6 +21,7 @@ struct nc_kafka_out {
     size_t batch_size;          /* the producer's batch.size */
     rd_kafka_queue_t *limits_q; /* pending topic_limits_request, or NULL */
     int transactional; /* exactly-once: transactional.id set */
+    int tool;          /* a command-line tool's producer (out.h) */
     int txn_ready;     /* init_transactions succeeded */
     /* Authentication or TLS failure seen (error callback, librdkafka's
      * thread): a wrong password or CA must end the start-up with a clear
@@ -31,7 +32,7 @@ struct nc_kafka_out {
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
-    nc_kafka_out *o = opaque;
+    nc_kafka_out *o = nc_kctx_owner(opaque);
     (void)rk;
     if (o->dr)
         o->dr(o->owner, m->_private, m->err, m);
@@ -39,7 +40,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
-    nc_kafka_out *o = opaque;
+    nc_kafka_out *o = nc_kctx_owner(opaque);
     char fatal[512];
 
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
@@ -48,7 +49,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
          * pipeline stops without storing offsets past unacknowledged
          * outputs; a restart creates a fresh producer. */
         rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
-        nc_log_error(o->log, "producer fatal error: %s", fatal);
+        nc_log_error(o->ctx.log, "producer fatal error: %s", fatal);
         atomic_store(&o->fatal, 1);
         return;
     }
@@ -58,18 +59,10 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         atomic_store(&o->auth_failed, 1);
     }
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__TRANSPORT)
-        nc_log_warn(o->log, "producer: %s (retrying)", reason);
+        nc_log_warn(o->ctx.log, "producer: %s (retrying)", reason);
     else
-        nc_log_warn(o->log, "producer error=%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err),
-                    reason);
-}
-
-static int has_key(const nc_kv *kvs, size_t n, const char *key)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(kvs[i].key, key))
-            return 1;
-    return 0;
+        nc_log_warn(o->ctx.log, "producer error=%s: %s",
+                    rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
 /* A numeric property of conf, or dflt when it cannot be read or is not
@@ -84,9 +77,51 @@ static long long conf_num(const rd_kafka_conf_t *conf, const char *key, long lon
     return v > 0 ? v : dflt;
 }
 
-int nc_kafka_out_new(const nc_config *cfg, const char *bootstrap, nc_log *log, nc_kafka_dr_fn dr,
-                     void *owner, nc_kafka_out **out, char *err, size_t errlen)
+/* Our guarantees, after the pass-through maps so they always win. */
+static int set_guarantees(nc_kafka_out *o, rd_kafka_conf_t *conf, const nc_kv *kv, size_t nkv,
+                          const char *txn_id, char *err, size_t errlen)
 {
+    int timeout_set =
+        nc_kv_has(kv, nkv, "message.timeout.ms") || nc_kv_has(kv, nkv, "delivery.timeout.ms");
+
+    /* An unset message timeout means "retry for ever": a retriable error
+     * (broker away) is never turned into a lost message. */
+    if (nc_kconf_set(conf, "enable.idempotence", "true", err, errlen) ||
+        nc_kconf_set(conf, "acks", "all", err, errlen))
+        return -1;
+    if (o->tool) /* topics as the brokers have them; librdkafka's timeout */
+        return 0;
+    /* Topics are never auto-created by a metadata request: a missing output
+     * is an error. */
+    if (nc_kconf_set(conf, "allow.auto.create.topics", "false", err, errlen))
+        return -1;
+    if (!o->transactional)
+        return timeout_set ? 0 : nc_kconf_set(conf, "message.timeout.ms", "0", err, errlen);
+    /* Exactly-once: a message may not outlive its transaction; librdkafka
+     * bounds message.timeout.ms by transaction.timeout.ms itself. A
+     * message that times out aborts the transaction, and its input is
+     * processed again (commit.h): still nothing lost. */
+    if (nc_kconf_set(conf, "transactional.id", txn_id, err, errlen))
+        return -1;
+    /* ... but librdkafka's bound is the transaction timeout itself: a
+     * message stuck in retries (seen after a record refused as too large)
+     * then keeps abort_transaction waiting until the coordinator has
+     * expired the transaction and fenced this producer. Unless set, a
+     * message gets half the transaction timeout, so the abort ends first. */
+    if (!timeout_set) {
+        long long ttm = conf_num(conf, "transaction.timeout.ms", 60000);
+        char mt[32];
+        snprintf(mt, sizeof(mt), "%lld", ttm / 2 > 1000 ? ttm / 2 : 1000);
+        if (nc_kconf_set(conf, "message.timeout.ms", mt, err, errlen))
+            return -1;
+    }
+    return 0;
+}
+
+int nc_kafka_out_new(const nc_config *cfg, const struct nc_kafka_out_opts *opts,
+                     nc_kafka_out **out, char *err, size_t errlen)
+{
+    const struct nc_kclient_opts *co = &opts->client;
     nc_kafka_out *o = NULL;
     rd_kafka_conf_t *conf = NULL;
     char errstr[512], txn_id[512];
@@ -99,70 +134,39 @@ int nc_kafka_out_new(const nc_config *cfg, const char *bootstrap, nc_log *log, n
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    o->log = log;
-    o->dr = dr;
-    o->owner = owner;
+    o->dr = opts->dr;
+    o->owner = opts->owner;
+    o->tool = opts->tool;
     atomic_init(&o->fatal, 0);
     atomic_init(&o->auth_failed, 0);
-    if (cfg->kafka.delivery == NC_DELIVERY_EXACTLY_ONCE) {
+    if (!o->tool && cfg->kafka.delivery == NC_DELIVERY_EXACTLY_ONCE) {
         if (nc_kafka_transactional_id(cfg, txn_id, sizeof(txn_id), err, errlen) != 0)
             goto fail;
         o->transactional = 1;
     }
-    conf = nc_kconf_new(bootstrap, cfg->kafka.client_id, log, kv, nkv, err, errlen);
+    conf = nc_kconf_new(co, cfg->kafka.client_id, kv, nkv, &o->ctx, o, err, errlen);
     if (!conf)
         goto fail;
-    /* Our guarantees, after the pass-through map so they always win. An
-     * unset message timeout means "retry for ever": a retriable error
-     * (broker away) is never turned into a lost message. Topics are never
-     * auto-created by a metadata request: a missing output is an error. */
-    if (nc_kconf_set(conf, "enable.idempotence", "true", err, errlen) ||
-        nc_kconf_set(conf, "acks", "all", err, errlen) ||
-        nc_kconf_set(conf, "allow.auto.create.topics", "false", err, errlen))
-        goto fail;
-    if (o->transactional) {
-        /* Exactly-once: a message may not outlive its transaction; librdkafka
-         * bounds message.timeout.ms by transaction.timeout.ms itself. A
-         * message that times out aborts the transaction, and its input is
-         * processed again (commit.h): still nothing lost. */
-        if (nc_kconf_set(conf, "transactional.id", txn_id, err, errlen))
-            goto fail;
-        /* ... but librdkafka's bound is the transaction timeout itself: a
-         * message stuck in retries (seen after a record refused as too large)
-         * then keeps abort_transaction waiting until the coordinator has
-         * expired the transaction and fenced this producer. Unless set, a
-         * message gets half the transaction timeout, so the abort ends first. */
-        if (!has_key(kv, nkv, "message.timeout.ms") && !has_key(kv, nkv, "delivery.timeout.ms")) {
-            long long ttm = conf_num(conf, "transaction.timeout.ms", 60000);
-            char mt[32];
-            snprintf(mt, sizeof(mt), "%lld", ttm / 2 > 1000 ? ttm / 2 : 1000);
-            if (nc_kconf_set(conf, "message.timeout.ms", mt, err, errlen))
-                goto fail;
-        }
-    } else if (!has_key(kv, nkv, "message.timeout.ms") &&
-               !has_key(kv, nkv, "delivery.timeout.ms") &&
-               nc_kconf_set(conf, "message.timeout.ms", "0", err, errlen)) {
-        goto fail;
-    }
     o->max_message_bytes = (size_t)conf_num(conf, "message.max.bytes", 1000000);
     o->batch_size = (size_t)conf_num(conf, "batch.size", 0);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_error_cb(conf, on_error);
-    rd_kafka_conf_set_opaque(conf, o);
-    o->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+    if (set_guarantees(o, conf, kv, nkv, txn_id, err, errlen) == 0)
+        o->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+    else
+        errstr[0] = '\0';
     if (!o->rk) {
-        snprintf(err, errlen, "cannot create the producer: %s", errstr);
+        rd_kafka_conf_destroy(conf); /* not taken over */
+        if (errstr[0])
+            snprintf(err, errlen, "cannot create the producer: %s", errstr);
         goto fail;
     }
     if (o->transactional)
-        nc_log_info(log, "exactly-once: transactional.id=%s", txn_id);
+        nc_log_info(co->log, "exactly-once: transactional.id=%s", txn_id);
     *out = o;
     return 0;
 fail:
-    if (conf && !(o && o->rk))
-        rd_kafka_conf_destroy(conf);
-    if (o)
-        free(o);
+    free(o);
     return -1;
 }
 
@@ -220,7 +224,7 @@ rd_kafka_resp_err_t nc_kafka_out_produce(nc_kafka_out *o, const char *topic, con
         /* Local queue full: serve delivery reports until there is room
          * (librdkafka's examples do the same). */
         if (!warned++)
-            nc_log_debug(o->log, "producer queue full topic=%s: waiting", topic);
+            nc_log_debug(o->ctx.log, "producer queue full topic=%s: waiting", topic);
         if ((abort && *abort) || atomic_load(&o->fatal))
             break;
         rd_kafka_poll(o->rk, 100);
@@ -283,7 +287,7 @@ static int create_topics(nc_kafka_out *o, const char *const *names, size_t n, in
                          rd_kafka_topic_result_error_string(tr[i]));
                 goto done;
             }
-            nc_log_info(o->log, "created topic=%s partitions=%d replication=%d",
+            nc_log_info(o->ctx.log, "created topic=%s partitions=%d replication=%d",
                         rd_kafka_topic_result_name(tr[i]), partitions, replication);
         }
     }
@@ -321,7 +325,7 @@ static int init_transactions(nc_kafka_out *o, int timeout_ms, char *err, size_t 
     e = rd_kafka_init_transactions(o->rk, timeout_ms);
     if (!e) {
         o->txn_ready = 1;
-        nc_log_info(o->log, "transactions initialised");
+        nc_log_info(o->ctx.log, "transactions initialised");
         return 0;
     }
     rc = rd_kafka_error_is_retriable(e) ? -2 : -1;
@@ -381,19 +385,20 @@ static void topic_limits_poll(nc_kafka_out *o)
     const rd_kafka_ConfigResource_t **rs =
         r && !rd_kafka_event_error(ev) ? rd_kafka_DescribeConfigs_result_resources(r, &cnt) : NULL;
     if (!rs)
-        nc_log_debug(o->log, "cannot read the output topics' max.message.bytes: %s",
+        nc_log_debug(o->ctx.log, "cannot read the output topics' max.message.bytes: %s",
                      rd_kafka_event_error_string(ev));
     for (size_t i = 0; rs && i < cnt; i++) {
         size_t ne = 0;
         const rd_kafka_ConfigEntry_t **ce =
-            rd_kafka_ConfigResource_error(rs[i]) ? NULL : rd_kafka_ConfigResource_configs(rs[i], &ne);
+            rd_kafka_ConfigResource_error(rs[i]) ? NULL
+                                                 : rd_kafka_ConfigResource_configs(rs[i], &ne);
         for (size_t k = 0; k < ne; k++) {
             const char *v = rd_kafka_ConfigEntry_value(ce[k]);
             if (strcmp(rd_kafka_ConfigEntry_name(ce[k]), "max.message.bytes") != 0 || !v)
                 continue;
             size_t limit = (size_t)strtoull(v, NULL, 10);
             if (limit > 0 && limit < o->batch_size)
-                nc_log_warn(o->log,
+                nc_log_warn(o->ctx.log,
                             "output topic %s takes record batches of at most %zu bytes "
                             "(max.message.bytes) but batch.size is %zu: outputs batched with one "
                             "too large for the topic are refused and dead-lettered with it; set "
@@ -473,16 +478,17 @@ int nc_kafka_out_fatal(nc_kafka_out *o, char *err, size_t errlen)
 {
     char why[512];
     rd_kafka_resp_err_t r;
+    int fenced;
 
     if (!atomic_load(&o->fatal))
         return 0;
     r = rd_kafka_fatal_error(o->rk, why, sizeof(why));
+    fenced = o->transactional && (r == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+                                  r == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH);
     snprintf(err, errlen, "%s%s", why,
-             o->transactional && (r == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
-                                  r == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH)
-                 ? " (fenced: a newer producer with this transactional.id exists - another "
-                   "newsclfd runs with the same kafka.group and kafka.instance_id)"
-                 : "");
+             fenced ? " (fenced: a newer producer with this transactional.id exists - another "
+                      "newsclfd runs with the same kafka.group and kafka.instance_id)"
+                    : "");
     return 1;
 }
 

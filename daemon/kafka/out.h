@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "kafka/conf.h"
 #include "base/log.h"
 
 typedef struct nc_kafka_out nc_kafka_out;
@@ -25,11 +26,22 @@ typedef struct nc_kafka_out nc_kafka_out;
 typedef void (*nc_kafka_dr_fn)(void *owner, void *opaque, rd_kafka_resp_err_t err,
                                const rd_kafka_message_t *m);
 
-/* Exactly-once: transactional.id = kafka.group + "-" + kafka.instance_id
- * (required in that mode: nc_kafka_transactional_id). The transactions are
- * driven by the commit strategy (commit.h). */
-int nc_kafka_out_new(const nc_config *cfg, const char *bootstrap, nc_log *log, nc_kafka_dr_fn dr,
-                     void *owner, nc_kafka_out **out, char *err, size_t errlen);
+struct nc_kafka_out_opts {
+    struct nc_kclient_opts client;
+    nc_kafka_dr_fn dr; /* delivery reports; NULL: none */
+    void *owner;       /* dr's first argument */
+    /* A command-line tool's producer (newsclf reclassify): idempotent but
+     * never transactional, whatever kafka.delivery says (it must not fence
+     * the daemon's transactional.id); topic auto-creation and the message
+     * timeout as librdkafka and the brokers have them. */
+    int tool;
+};
+
+/* Exactly-once (and not a tool): transactional.id = kafka.group + "-" +
+ * kafka.instance_id (required in that mode: nc_kafka_transactional_id). The
+ * transactions are driven by the commit strategy (commit.h). */
+int nc_kafka_out_new(const nc_config *cfg, const struct nc_kafka_out_opts *opts,
+                     nc_kafka_out **out, char *err, size_t errlen);
 /* Purges whatever is still queued (its reports are not delivered) and
  * destroys the producer. */
 void nc_kafka_out_free(nc_kafka_out *o);

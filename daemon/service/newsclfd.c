@@ -6,9 +6,9 @@
  *   newsclfd --check-config FILE [--set KEY=VALUE]...
  *   newsclfd --dump-config [--config FILE] [--set KEY=VALUE]...
  *
- * Signals only set flags (sig_atomic_t): SIGTERM/SIGINT stop (drain, flush,
- * commit, close; a second one exits at once), SIGHUP reloads the model and
- * the reloadable config keys. A watchdog thread bounds the whole shutdown to
+ * Signals only set flags (kafka/process.h): SIGTERM/SIGINT stop (drain,
+ * flush, commit, close; a second one exits at once), SIGHUP reloads the
+ * model and the reloadable config keys. A watchdog thread bounds the whole shutdown to
  * limits.shutdown_timeout_ms plus a grace period, so a vanished broker can
  * never make the daemon hang (nothing unacknowledged is committed anyway).
  */
@@ -26,6 +26,7 @@
 #include "kafka/embedded.h"
 #include "service/http.h"
 #include "kafka/conf.h"
+#include "kafka/process.h"
 #include "base/log.h"
 #include "service/metrics.h"
 #include "service/notify.h"
@@ -38,30 +39,6 @@
 #ifndef NEWSCLF_VERSION
 #define NEWSCLF_VERSION "0.1.0"
 #endif
-
-static volatile sig_atomic_t stop_flag;
-static volatile sig_atomic_t reload_flag;
-
-static void on_stop(int sig)
-{
-    (void)sig;
-    if (stop_flag) {
-        /* Second signal: the operator wants out now. Nothing is committed
-         * past unacknowledged output, so this loses nothing. _exit is
-         * async-signal-safe. */
-        static const char msg[] = "newsclfd: second signal, exiting now\n";
-        ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
-        (void)w;
-        _exit(130);
-    }
-    stop_flag = 1;
-}
-
-static void on_hup(int sig)
-{
-    (void)sig;
-    reload_flag = 1;
-}
 
 struct args {
     const char *config;
@@ -146,29 +123,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 /* File (or defaults) + --embedded + --set, validated. */
 static nc_config *load_config(const struct args *a, const char *path, char *err, size_t errlen)
 {
-    nc_config *cfg = NULL;
-
-    if (path) {
-        if (nc_config_load(path, &cfg, err, errlen) != 0)
-            return NULL;
-    } else {
-        cfg = nc_config_new_defaults();
-        if (!cfg) {
-            snprintf(err, errlen, "out of memory");
-            return NULL;
-        }
-    }
-    if (a->embedded && nc_config_set(cfg, "kafka.brokers=embedded", err, errlen) != 0)
-        goto fail;
-    for (size_t i = 0; i < a->nsets; i++)
-        if (nc_config_set(cfg, a->sets[i], err, errlen) != 0)
-            goto fail;
-    if (nc_config_validate(cfg, err, errlen) != 0)
-        goto fail;
-    return cfg;
-fail:
-    nc_config_free(cfg);
-    return NULL;
+    return nc_process_config(path, NULL, a->embedded, a->sets, a->nsets, err, errlen);
 }
 
 static nc_config *reload_config(void *arg, char *err, size_t errlen)
@@ -192,6 +147,7 @@ struct watchdog {
     atomic_int done;
     int timeout_ms;
     nc_log *log;
+    volatile sig_atomic_t *stop;
 };
 
 /* Bounds the shutdown: the drain has its own deadlines, this is the last
@@ -204,7 +160,7 @@ static void *watchdog_main(void *arg)
     while (!atomic_load(&w->done)) {
         struct timespec ts = {0, 100L * 1000 * 1000};
         nanosleep(&ts, NULL);
-        if (stop_flag && !started)
+        if (*w->stop && !started)
             started = nc_now_ms();
         if (started && nc_now_ms() - started > w->timeout_ms + WATCHDOG_GRACE_MS) {
             nc_log_error(w->log,
@@ -219,45 +175,61 @@ static void *watchdog_main(void *arg)
 
 static char *http_metrics(void *arg, size_t *len)
 {
-    (void)arg;
-    return nc_metrics_render(len);
+    return nc_metrics_render(arg, len);
 }
 
 static int http_ready(void *arg, char *why, size_t whylen)
 {
-    (void)arg;
-    return nc_metrics_ready(why, whylen);
+    return nc_metrics_ready(arg, why, whylen);
 }
 
 static void notify_status(void *arg, char *buf, size_t len)
 {
-    (void)arg;
-    nc_metrics_status_line(buf, len);
+    nc_metrics_status_line(arg, buf, len);
 }
 
-/* Metrics (collected even without the endpoint: STATUS= and readiness use
- * them), librdkafka statistics into them, systemd notification, and the
- * HTTP endpoint when enabled. Before READY: an address in use is an error
- * that no waiting heals. */
-static int start_ops(const nc_config *cfg, nc_log *log, nc_http **http, char *err, size_t errlen)
-{
-    static const struct nc_http_handlers handlers = {http_metrics, http_ready, NULL};
+/* The operations side: metrics (collected even without the endpoint:
+ * STATUS= and readiness use them), librdkafka statistics into them, systemd
+ * notification, and the HTTP endpoint when enabled. */
+struct ops {
+    nc_metrics *metrics;
+    nc_notify *notify;
+    struct nc_kstats stats;
+    nc_http *http;
+};
 
-    if (nc_metrics_init(NEWSCLF_VERSION) != 0) {
+/* Before READY: an address in use is an error that no waiting heals. */
+static int start_ops(const nc_config *cfg, nc_log *log, struct ops *ops, char *err, size_t errlen)
+{
+    struct nc_http_handlers handlers = {http_metrics, http_ready, NULL};
+
+    ops->metrics = nc_metrics_new(NEWSCLF_VERSION);
+    ops->notify = nc_notify_new(notify_status, ops->metrics);
+    if (!ops->metrics || !ops->notify) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     /* docs/kafka.md #4460: lag comes from statistics, never from watermark
      * queries in a handler. */
-    nc_kconf_set_stats(nc_metrics_kafka_stats, KAFKA_STATS_INTERVAL_MS);
-    nc_notify_init(notify_status, NULL);
+    ops->stats.fn = nc_metrics_kafka_stats;
+    ops->stats.arg = ops->metrics;
+    ops->stats.interval_ms = KAFKA_STATS_INTERVAL_MS;
     if (!cfg->metrics.enabled)
         return 0;
-    if (nc_http_start(cfg->metrics.listen, log, &handlers, http, err, errlen) != 0)
+    handlers.arg = ops->metrics;
+    if (nc_http_start(cfg->metrics.listen, log, &handlers, &ops->http, err, errlen) != 0)
         return -1;
     nc_log_info(log, "metrics endpoint listen=%s port=%d paths=/metrics,/healthz,/readyz",
-                cfg->metrics.listen, nc_http_port(*http));
+                cfg->metrics.listen, nc_http_port(ops->http));
     return 0;
+}
+
+/* After every thread using them has stopped. */
+static void stop_ops(struct ops *ops)
+{
+    nc_http_stop(ops->http);
+    nc_notify_free(ops->notify);
+    nc_metrics_free(ops->metrics);
 }
 
 static int check_config(const struct args *a)
@@ -274,6 +246,64 @@ static int check_config(const struct args *a)
     return 0;
 }
 
+/* The embedded broker with the input topics; its bootstrap into *bootstrap. */
+static int start_embedded(const nc_config *cfg, nc_log *log, nc_embedded **emb,
+                          const char **bootstrap, char *err, size_t errlen)
+{
+    if (nc_embedded_new(1, emb, err, errlen) != 0)
+        return -1;
+    *bootstrap = nc_embedded_bootstraps(*emb);
+    for (size_t i = 0; i < cfg->kafka.n_input_topics; i++) {
+        const char *t = cfg->kafka.input_topics[i];
+        if (t[0] == '^')
+            continue; /* a pattern names no topic to create */
+        if (nc_embedded_create_topic(*emb, t, cfg->outputs.partitions, err, errlen) != 0)
+            return -1;
+    }
+    /* stdout, so scripts can read it; the docs say: trying and testing
+     * only (the mock keeps ~5 MiB per partition). */
+    printf("embedded broker: bootstrap=%s\n", *bootstrap);
+    fflush(stdout);
+    nc_log_warn(log,
+                "embedded broker bootstrap=%s: for trying and testing only (keeps about "
+                "5 MiB per partition, no TLS/SASL)",
+                *bootstrap);
+    return 0;
+}
+
+/* Creates and runs the pipeline until a stop; the exit status. */
+static int run_pipeline(struct nc_pipeline_opts *po, struct args *a)
+{
+    char err[NC_CONFIG_ERRLEN];
+    nc_pipeline *p = NULL;
+    int rc;
+
+    po->stop = nc_signals_stop();
+    po->reload = nc_signals_reload();
+    po->passthrough = a->passthrough;
+    po->load_config = reload_config;
+    po->load_config_arg = a;
+    if (nc_pipeline_new(po, &p, err, sizeof(err)) != 0) {
+        if (*po->stop) {
+            nc_log_info(po->log, "stopped before start-up finished");
+            nc_notify_stopping(po->notify);
+            return 0;
+        }
+        nc_log_error(po->log, "cannot start: %s", err);
+        nc_notify_status(po->notify, "cannot start: %s", err);
+        return 1;
+    }
+    if (nc_pipeline_run(p, err, sizeof(err)) != 0) {
+        nc_log_error(po->log, "stopped: %s", err);
+        rc = 1;
+    } else {
+        nc_log_info(po->log, "stopped cleanly");
+        rc = 0;
+    }
+    nc_pipeline_free(p);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct args a = {0};
@@ -281,10 +311,8 @@ int main(int argc, char **argv)
     nc_config *cfg = NULL;
     nc_log *log = NULL;
     nc_embedded *emb = NULL;
-    nc_pipeline *p = NULL;
-    nc_http *http = NULL;
+    struct ops ops = {0};
     struct watchdog wd = {0};
-    struct sigaction sa;
     const char *bootstrap;
     int rc = 1, wd_started = 0, pid_written = 0;
 
@@ -314,17 +342,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "newsclfd: out of memory\n");
         goto out;
     }
-
-    memset(&sa, 0, sizeof(sa));
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_stop;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = on_hup;
-    sigaction(SIGHUP, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-
+    nc_signals_install("newsclfd",
+                       NC_SIGNALS_RELOAD | NC_SIGNALS_SECOND_EXIT | NC_SIGNALS_NO_SIGPIPE);
     if (geteuid() == 0)
         nc_log_warn(log, "running as root: use an unprivileged user (the systemd units run as "
                          "newsclf); the daemon needs no privileges");
@@ -336,39 +355,19 @@ int main(int argc, char **argv)
         }
         pid_written = 1;
     }
-    if (start_ops(cfg, log, &http, err, sizeof(err)) != 0) {
+    if (start_ops(cfg, log, &ops, err, sizeof(err)) != 0) {
         nc_log_error(log, "cannot start: %s", err);
         goto out;
     }
-
     bootstrap = cfg->kafka.brokers;
-    if (cfg->kafka.embedded) {
-        if (nc_embedded_new(1, &emb, err, sizeof(err)) != 0) {
-            nc_log_error(log, "%s", err);
-            goto out;
-        }
-        bootstrap = nc_embedded_bootstraps(emb);
-        for (size_t i = 0; i < cfg->kafka.n_input_topics; i++) {
-            const char *t = cfg->kafka.input_topics[i];
-            if (t[0] == '^')
-                continue; /* a pattern names no topic to create */
-            if (nc_embedded_create_topic(emb, t, cfg->outputs.partitions, err, sizeof(err)) != 0) {
-                nc_log_error(log, "%s", err);
-                goto out;
-            }
-        }
-        /* stdout, so scripts can read it; the docs say: trying and testing
-         * only (the mock keeps ~5 MiB per partition). */
-        printf("embedded broker: bootstrap=%s\n", bootstrap);
-        fflush(stdout);
-        nc_log_warn(log,
-                    "embedded broker bootstrap=%s: for trying and testing only (keeps about "
-                    "5 MiB per partition, no TLS/SASL)",
-                    bootstrap);
+    if (cfg->kafka.embedded && start_embedded(cfg, log, &emb, &bootstrap, err, sizeof(err)) != 0) {
+        nc_log_error(log, "%s", err);
+        goto out;
     }
 
     wd.timeout_ms = cfg->limits.shutdown_timeout_ms;
     wd.log = log;
+    wd.stop = nc_signals_stop();
     atomic_init(&wd.done, 0);
     if (pthread_create(&wd.thread, NULL, watchdog_main, &wd) == 0)
         wd_started = 1;
@@ -380,41 +379,20 @@ int main(int argc, char **argv)
             .cfg = cfg,
             .bootstrap = bootstrap,
             .log = log,
+            .metrics = ops.metrics,
+            .notify = ops.notify,
+            .stats = &ops.stats,
             .embedded = emb,
-            .passthrough = a.passthrough,
-            .stop = &stop_flag,
-            .reload = &reload_flag,
-            .load_config = reload_config,
-            .load_config_arg = &a,
         };
-        if (nc_pipeline_new(&po, &p, err, sizeof(err)) != 0) {
-            if (stop_flag) {
-                nc_log_info(log, "stopped before start-up finished");
-                nc_notify_stopping();
-                rc = 0;
-            } else {
-                nc_log_error(log, "cannot start: %s", err);
-                nc_notify_status("cannot start: %s", err);
-            }
-            goto out;
-        }
-    }
-    if (nc_pipeline_run(p, err, sizeof(err)) != 0) {
-        nc_log_error(log, "stopped: %s", err);
-        rc = 1;
-    } else {
-        nc_log_info(log, "stopped cleanly");
-        rc = 0;
+        rc = run_pipeline(&po, &a);
     }
 out:
-    nc_pipeline_free(p);
     nc_embedded_free(emb);
     if (wd_started) {
         atomic_store(&wd.done, 1);
         pthread_join(wd.thread, NULL);
     }
-    nc_http_stop(http);
-    nc_metrics_shutdown();
+    stop_ops(&ops);
     if (pid_written)
         unlink(a.pid_file);
     nc_log_free(log);

@@ -32,6 +32,10 @@
  * config and model are loaded and validated completely (topics checked too)
  * before they replace the old snapshot; jobs already dispatched finish with
  * the snapshot they started with. On any failure the old one stays.
+ *
+ * Output. Routing, record headers and dead letters are kafka/output.h's,
+ * shared with `newsclf reclassify`. The pipeline's files are listed in
+ * pipeline_int.h.
  */
 #ifndef NC_PIPELINE_H
 #define NC_PIPELINE_H
@@ -40,7 +44,10 @@
 #include <stddef.h>
 
 #include "config/config.h"
+#include "kafka/conf.h"
 #include "kafka/embedded.h"
+#include "service/metrics.h"
+#include "service/notify.h"
 #include "base/log.h"
 
 typedef struct nc_pipeline nc_pipeline;
@@ -49,6 +56,9 @@ struct nc_pipeline_opts {
     const nc_config *cfg;  /* start-up config; must outlive the pipeline */
     const char *bootstrap; /* resolved bootstrap servers */
     nc_log *log;
+    nc_metrics *metrics;   /* updated by the pipeline; NULL: none */
+    nc_notify *notify;     /* systemd notification; NULL: none */
+    const struct nc_kstats *stats; /* librdkafka statistics of both clients; NULL: none */
     nc_embedded *embedded; /* non-NULL: in-process mock; outputs created there */
     /* Benchmark reference: copy each input unchanged to the aggregate topic,
      * no parsing or classification, same Kafka settings and bookkeeping. */

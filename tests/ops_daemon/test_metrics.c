@@ -1,5 +1,6 @@
 /*
- * test_metrics.c - the metrics registry and newsclfd's metric set (cmocka):
+ * test_metrics.c - the metrics registry (prom.h) and newsclfd's metric set
+ * (metrics.h) (cmocka):
  * the exact text format (escaping, histogram buckets), bad input to the
  * registry, the statistics parser, readiness and the STATUS line.
  */
@@ -145,33 +146,34 @@ static void test_daemon_set(void **state)
     char why[256], status[512];
     size_t len;
     char *s;
+    nc_metrics *m = nc_metrics_new("9.9.9");
 
     (void)state;
-    assert_int_equal(nc_metrics_init("9.9.9"), 0);
-    assert_false(nc_metrics_ready(why, sizeof(why)));
+    assert_non_null(m);
+    assert_false(nc_metrics_ready(m, why, sizeof(why)));
     assert_string_equal(why, "no model loaded");
-    nc_metrics_model("m", "m-1");
-    assert_false(nc_metrics_ready(why, sizeof(why)));
+    nc_metrics_model(m, "m", "m-1");
+    assert_false(nc_metrics_ready(m, why, sizeof(why)));
     assert_true(contains(why, "waiting for broker"));
-    nc_metrics_status_line(status, sizeof(status));
+    nc_metrics_status_line(m, status, sizeof(status));
     assert_true(contains(status, "waiting for broker"));
 
     /* statistics: lag per partition (not -1, not unknown), broker up */
-    nc_metrics_kafka_stats(1, consumer_stats, strlen(consumer_stats));
-    assert_true(nc_metrics_ready(why, sizeof(why)));
-    nc_metrics_kafka_stats(0, producer_stats, strlen(producer_stats));
-    nc_metrics_kafka_stats(1, "not json", 8); /* ignored */
-    nc_metrics_rebalance("assigned", 3);
-    nc_metrics_consumed("news.articles");
-    nc_metrics_consumed("news.articles");
-    nc_metrics_classified("trade,sanctions");
-    nc_metrics_classified("");
-    nc_metrics_deadlettered("invalid_json");
-    nc_metrics_produced("news.labeled");
-    nc_metrics_model("m", "m-2"); /* a reload replaces the info series */
-    nc_metrics_reload(1);
-    nc_metrics_reload(0);
-    s = nc_metrics_render(&len);
+    nc_metrics_kafka_stats(m, 1, consumer_stats, strlen(consumer_stats));
+    assert_true(nc_metrics_ready(m, why, sizeof(why)));
+    nc_metrics_kafka_stats(m, 0, producer_stats, strlen(producer_stats));
+    nc_metrics_kafka_stats(m, 1, "not json", 8); /* ignored */
+    nc_metrics_rebalance(m, "assigned", 3);
+    nc_metrics_consumed(m, "news.articles");
+    nc_metrics_consumed(m, "news.articles");
+    nc_metrics_classified(m, "trade,sanctions");
+    nc_metrics_classified(m, "");
+    nc_metrics_deadlettered(m, "invalid_json");
+    nc_metrics_produced(m, "news.labeled");
+    nc_metrics_model(m, "m", "m-2"); /* a reload replaces the info series */
+    nc_metrics_reload(m, 1);
+    nc_metrics_reload(m, 0);
+    s = nc_metrics_render(m, &len);
     assert_non_null(s);
     assert_true(contains(s, "newsclf_build_info{version=\"9.9.9\"} 1\n"));
     assert_true(contains(s, "newsclf_consumer_lag_messages{topic=\"news.articles\","
@@ -192,27 +194,57 @@ static void test_daemon_set(void **state)
     assert_true(contains(s, "newsclf_reload_failures_total 1\n"));
     assert_true(contains(s, "newsclf_assigned_partitions 3\n"));
     free(s);
-    nc_metrics_status_line(status, sizeof(status));
+    nc_metrics_status_line(m, status, sizeof(status));
     assert_true(contains(status, "articles/s, lag 15, 3 partitions, model m-2"));
 
     /* broker gone but partitions still assigned: still ready (spec) */
-    nc_metrics_kafka_stats(1, consumer_down, strlen(consumer_down));
-    assert_true(nc_metrics_ready(why, sizeof(why)));
-    nc_metrics_rebalance("lost", 3);
-    assert_false(nc_metrics_ready(why, sizeof(why)));
+    nc_metrics_kafka_stats(m, 1, consumer_down, strlen(consumer_down));
+    assert_true(nc_metrics_ready(m, why, sizeof(why)));
+    nc_metrics_rebalance(m, "lost", 3);
+    assert_false(nc_metrics_ready(m, why, sizeof(why)));
     assert_true(contains(why, "waiting for broker"));
-    nc_metrics_broker_reachable(1);
-    assert_true(nc_metrics_ready(why, sizeof(why)));
-    nc_metrics_stopping();
-    assert_false(nc_metrics_ready(why, sizeof(why)));
+    nc_metrics_broker_reachable(m, 1);
+    assert_true(nc_metrics_ready(m, why, sizeof(why)));
+    nc_metrics_stopping(m);
+    assert_false(nc_metrics_ready(m, why, sizeof(why)));
     assert_string_equal(why, "stopping");
-    nc_metrics_fatal("producer: sequence desynchronization");
-    assert_false(nc_metrics_ready(why, sizeof(why)));
+    nc_metrics_fatal(m, "producer: sequence desynchronization");
+    assert_false(nc_metrics_ready(m, why, sizeof(why)));
     assert_true(contains(why, "fatal error: producer: sequence"));
-    nc_metrics_shutdown();
-    /* hooks after shutdown are no-ops */
-    nc_metrics_consumed("x");
-    assert_null(nc_metrics_render(&len));
+    nc_metrics_free(m);
+    /* hooks on no set are no-ops */
+    nc_metrics_consumed(NULL, "x");
+    assert_null(nc_metrics_render(NULL, &len));
+    assert_false(nc_metrics_ready(NULL, why, sizeof(why)));
+    assert_string_equal(why, "starting");
+}
+
+/* Two sets share nothing (no process-wide state). */
+static void test_two_sets(void **state)
+{
+    nc_metrics *a = nc_metrics_new("1"), *b = nc_metrics_new("2");
+    char why[256];
+    size_t len;
+    char *sa, *sb;
+
+    (void)state;
+    assert_non_null(a);
+    assert_non_null(b);
+    nc_metrics_consumed(a, "only.a");
+    nc_metrics_model(a, "m", "m-1");
+    nc_metrics_broker_reachable(a, 1);
+    assert_true(nc_metrics_ready(a, why, sizeof(why)));
+    assert_false(nc_metrics_ready(b, why, sizeof(why)));
+    assert_string_equal(why, "no model loaded");
+    sa = nc_metrics_render(a, &len);
+    sb = nc_metrics_render(b, &len);
+    assert_true(contains(sa, "topic=\"only.a\"} 1\n"));
+    assert_false(contains(sb, "only.a"));
+    assert_true(contains(sb, "newsclf_build_info{version=\"2\"} 1\n"));
+    free(sa);
+    free(sb);
+    nc_metrics_free(a);
+    nc_metrics_free(b);
 }
 
 int main(void)
@@ -220,7 +252,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counter_gauge_text), cmocka_unit_test(test_histogram_text),
         cmocka_unit_test(test_bad_registrations),  cmocka_unit_test(test_retain_and_clear),
-        cmocka_unit_test(test_daemon_set),
+        cmocka_unit_test(test_daemon_set),         cmocka_unit_test(test_two_sets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
