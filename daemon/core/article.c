@@ -298,6 +298,11 @@ static void set_raw(nc_article *a, const char *text, size_t n)
     a->rawlen = n;
 }
 
+static int has_bom(const char *buf, size_t len)
+{
+    return len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0;
+}
+
 static enum nc_article_error parse(nc_article *a, const char *buf, size_t len, size_t max_bytes,
                                    int fast, char *err, size_t errlen)
 {
@@ -309,6 +314,10 @@ static enum nc_article_error parse(nc_article *a, const char *buf, size_t len, s
     if (len > max_bytes) {
         snprintf(err, errlen, "message is %zu bytes, limit is %zu", len, max_bytes);
         return NC_ART_TOO_LARGE;
+    }
+    if (buf && has_bom(buf, len)) {
+        buf += 3;
+        len -= 3;
     }
     if (!buf || blank(buf, len))
         return fail(NC_ART_EMPTY, err, errlen, "%s", "empty message");

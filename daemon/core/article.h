@@ -1,13 +1,15 @@
 /*
  * article.h - one input message -> struct nc_article.
  *
- * A message whose first non-space byte is '{' must be a JSON object; one
- * starting with '[' is rejected as not_an_object; anything else is plain
- * text: the whole message is the body and there is no id. Recognised JSON
- * fields: id (string or number, numbers rendered as strings), title, body
- * (or text, content), published (or date), url, lang, source (or outlet).
- * Every other field is kept in the parsed object for pass-through. Only
- * title and body feed the features.
+ * A leading UTF-8 byte-order mark (EF BB BF) is skipped first: it is not part
+ * of the article (a JSON article with one stays JSON), and a message that is
+ * only a mark is empty. Then a message whose first non-space byte is '{' must
+ * be a JSON object; one starting with '[' is rejected as not_an_object;
+ * anything else is plain text: the whole message after the mark is the body
+ * and there is no id. Recognised JSON fields: id (string or number, numbers
+ * rendered as strings), title, body (or text, content), published (or date),
+ * url, lang, source (or outlet). Every other field is kept in the parsed
+ * object for pass-through. Only title and body feed the features.
  *
  * Decisions: duplicate object keys are rejected (invalid_json, "duplicate
  * key"), because which title is the real one would be a guess; "\u0000"
@@ -79,7 +81,8 @@ const char *nc_article_lang(const nc_article *a);
  * the fast reader, jansson parses the text on the first call. */
 json_t *nc_article_json(const nc_article *a);
 /*
- * The JSON object's text exactly as received (surrounding whitespace cut),
+ * The JSON object's text exactly as received (a byte-order mark and the
+ * surrounding white space cut),
  * or NULL: for plain text, when the text spans several lines (so that a
  * record embedding it stays on one line), and when it holds a NUL byte
  * (jansson accepts one between tokens, other JSON parsers do not). It is a

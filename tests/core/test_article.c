@@ -2,8 +2,8 @@
  * test_article.c - the input-message parser (daemon/core/article.h): every
  * reason code, field types and aliases, plain-text messages and the decisions
  * the header documents (duplicate keys rejected, "\u0000" accepted, null
- * fields absent, '[' rejected but any other non-'{' start is plain text),
- * jansson's limits kept by the simdjson
+ * fields absent, '[' rejected but any other non-'{' start is plain text, a
+ * leading byte-order mark skipped), jansson's limits kept by the simdjson
  * reader, and the simdjson reader against the jansson reference on the corpus.
  */
 #include <setjmp.h>
@@ -364,6 +364,45 @@ static void test_raw_text(void **state)
     assert_null(nc_article_raw(a, &n));
 }
 
+/* A leading UTF-8 byte-order mark is skipped before the first-byte rule. */
+static void test_bom(void **state)
+{
+    nc_article *a = *state;
+    size_t n;
+    const char *obj = "{\"id\": \"b1\", \"title\": \"T\", \"body\": \"B\"}";
+    char msg[128];
+    snprintf(msg, sizeof(msg), "\xEF\xBB\xBF%s", obj);
+    expect_ok(a, msg);
+    assert_string_equal(nc_article_id(a), "b1");
+    expect_title(a, "T");
+    expect_body(a, "B");
+    assert_non_null(nc_article_json(a));
+    const char *raw = nc_article_raw(a, &n);
+    expect_field(raw, n, obj); /* the mark is not part of the object */
+    /* white space may follow the mark */
+    snprintf(msg, sizeof(msg), "\xEF\xBB\xBF \r\n%s", obj);
+    expect_ok(a, msg);
+    assert_string_equal(nc_article_id(a), "b1");
+    /* plain text: the body is the message after the mark */
+    expect_ok(a, "\xEF\xBB\xBFplain words");
+    expect_body(a, "plain words");
+    assert_null(nc_article_id(a));
+    assert_null(nc_article_json(a));
+    /* only one mark is skipped: a second one starts a plain-text body */
+    expect_ok(a, "\xEF\xBB\xBF\xEF\xBB\xBF{\"title\": \"t\"}");
+    expect_body(a, "\xEF\xBB\xBF{\"title\": \"t\"}");
+    /* a mark alone, or with white space only, is an empty message */
+    REJECT("\xEF\xBB\xBF", NC_ART_EMPTY, "empty message");
+    REJECT("\xEF\xBB\xBF \n", NC_ART_EMPTY, NULL);
+    /* the first-byte rule applies after the mark */
+    REJECT("\xEF\xBB\xBF[1]", NC_ART_NOT_AN_OBJECT, NULL);
+    REJECT("\xEF\xBB\xBF{\"title\": 1}", NC_ART_BAD_FIELD, "\"title\"");
+    /* a cut mark is not one: invalid UTF-8 */
+    REJECT("\xEF\xBB{\"title\": \"t\"}", NC_ART_INVALID_UTF8, NULL);
+    /* the size limit counts the whole message, mark included */
+    expect_reject(a, msg, strlen(msg), strlen(msg) - 1, NC_ART_TOO_LARGE, NULL);
+}
+
 /* {"title":"t","x":[[...]]} nested `depth` levels deep, object included. */
 static char *nested(size_t depth)
 {
@@ -514,6 +553,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lang_and_passthrough, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_raw_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bom, setup, teardown),
         cmocka_unit_test_setup_teardown(test_depth_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_jansson_limits, setup, teardown),
         cmocka_unit_test(test_corpus_fast_path),
