@@ -51,8 +51,8 @@ bool keys_reserve(nc_jfields *p, size_t n)
     if (n <= p->capkeys)
         return true;
     size_t cap = std::max(n, p->capkeys * 2);
-    void *k = std::realloc(static_cast<void *>(p->keys), cap * sizeof(*p->keys));
-    if (!k)
+    void *k = std::realloc(static_cast<void *>(p->keys), cap * sizeof(std::string_view));
+    if (k == nullptr)
         return false;
     p->keys = static_cast<std::string_view *>(k);
     p->capkeys = cap;
@@ -183,7 +183,7 @@ extern "C" {
 nc_jfields *nc_jfields_new(size_t max_depth)
 {
     auto *p = new (std::nothrow) nc_jfields;
-    if (!p)
+    if (p == nullptr)
         return nullptr;
     p->max_depth = max_depth;
     if (!parser_reset(p, KEEP_BYTES / 16)) {
@@ -195,7 +195,7 @@ nc_jfields *nc_jfields_new(size_t max_depth)
 
 void nc_jfields_free(nc_jfields *p)
 {
-    if (!p)
+    if (p == nullptr)
         return;
     std::free(p->buf);
     std::free(static_cast<void *>(p->keys));
@@ -217,12 +217,12 @@ int nc_jfields_load(nc_jfields *p, const char *text, size_t len)
     if (need > p->cap) {
         size_t cap = std::max(need, p->cap * 2);
         char *b = static_cast<char *>(std::realloc(p->buf, cap));
-        if (!b)
+        if (b == nullptr)
             return -1;
         p->buf = b;
         p->cap = cap;
     }
-    if (len)
+    if (len > 0)
         std::memcpy(p->buf, text, len);
     std::memset(p->buf + len, 0, simdjson::SIMDJSON_PADDING);
     p->len = len;
