@@ -8,6 +8,7 @@
 #include <cstring>
 #include <new>
 #include <string_view>
+#include <vector>
 
 #include <simdjson.h>
 
@@ -23,7 +24,7 @@ constexpr size_t KEEP_BYTES = size_t(64) << 10;
 // Objects with more keys than this are checked for duplicates by sorting.
 constexpr size_t PAIRWISE_KEYS = 16;
 
-enum verdict { DEFER = 0, ACCEPT = 1, NOMEM = -1 };
+enum verdict { DEFER = 0, ACCEPT = 1 };
 
 } // namespace
 
@@ -32,8 +33,7 @@ struct nc_jfields {
     size_t max_depth = 0;
     char *buf = nullptr; // the loaded text + SIMDJSON_PADDING zero bytes
     size_t len = 0, cap = 0;
-    std::string_view *keys = nullptr; // scratch: one object's keys
-    size_t capkeys = 0;
+    std::vector<std::string_view> keys; // scratch: one object's keys
 };
 
 namespace {
@@ -46,32 +46,18 @@ bool parser_reset(nc_jfields *p, size_t capacity)
     return p->parser.allocate(capacity, p->max_depth) == simdjson::SUCCESS;
 }
 
-bool keys_reserve(nc_jfields *p, size_t n)
-{
-    if (n <= p->capkeys)
-        return true;
-    size_t cap = std::max(n, p->capkeys * 2);
-    void *k = std::realloc(static_cast<void *>(p->keys), cap * sizeof(std::string_view));
-    if (k == nullptr)
-        return false;
-    p->keys = static_cast<std::string_view *>(k);
-    p->capkeys = cap;
-    return true;
-}
-
 // jansson refuses a key holding NUL and, with JSON_REJECT_DUPLICATES, a key
 // that appears twice in one object.
 verdict check_keys(nc_jfields *p, simdjson::dom::object obj)
 {
-    size_t n = 0;
+    p->keys.clear();
     for (auto field : obj) {
-        if (!keys_reserve(p, n + 1))
-            return NOMEM;
         if (field.key.find('\0') != std::string_view::npos)
             return DEFER;
-        p->keys[n++] = field.key;
+        p->keys.push_back(field.key); // may throw std::bad_alloc: see nc_jfields_parse
     }
-    std::string_view *k = p->keys;
+    std::string_view *k = p->keys.data();
+    size_t n = p->keys.size();
     if (n <= PAIRWISE_KEYS) {
         for (size_t i = 1; i < n; i++)
             for (size_t j = 0; j < i; j++)
@@ -198,7 +184,6 @@ void nc_jfields_free(nc_jfields *p)
     if (p == nullptr)
         return;
     std::free(p->buf);
-    std::free(static_cast<void *>(p->keys));
     delete p;
 }
 
@@ -210,6 +195,7 @@ int nc_jfields_load(nc_jfields *p, const char *text, size_t len)
         std::free(p->buf);
         p->buf = nullptr;
         p->cap = 0;
+        std::vector<std::string_view>().swap(p->keys);
         if (!parser_reset(p, KEEP_BYTES / 16))
             return -1;
     }
@@ -239,8 +225,8 @@ int nc_jfields_parse(nc_jfields *p, const char *const *keys, size_t nkeys, nc_jf
 {
     try {
         return parse(p, keys, nkeys, out);
-    } catch (...) { // simdjson reports errors by code; this is for the C caller's sake
-        return NOMEM;
+    } catch (...) { // std::bad_alloc from the key scratch; simdjson reports by code
+        return -1;
     }
 }
 

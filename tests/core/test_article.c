@@ -334,6 +334,22 @@ static void test_reuse(void **state)
     const char buf[] = "{\"title\": \"abc\"}GARBAGE";
     assert_int_equal(parse_n(a, buf, 16, 0), NC_ART_OK);
     expect_title(a, "abc");
+    /* a huge article, then small ones again (the reader gives its buffers back) */
+    size_t big = 800 * 1024;
+    char *huge = malloc(big + 32);
+    assert_non_null(huge);
+    int h = snprintf(huge, 32, "{\"id\": 9, \"body\": \"");
+    memset(huge + h, 'w', big);
+    memcpy(huge + h + big, "\"}", 2);
+    assert_int_equal(parse_n(a, huge, (size_t)h + big + 2, 0), NC_ART_OK);
+    assert_int_equal(nc_article_fast(a), 1);
+    nc_article_body(a, &n);
+    assert_int_equal(n, big);
+    free(huge);
+    expect_ok(a, "{\"id\": \"small\", \"title\": \"again\"}");
+    assert_int_equal(nc_article_fast(a), 1);
+    assert_string_equal(nc_article_id(a), "small");
+    expect_title(a, "again");
 }
 
 /* The object's text as received, for outputs to embed: on one line only. */
