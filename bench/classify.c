@@ -11,7 +11,7 @@
  * --stages adds --rounds rounds of each shorter prefix of the work (parse
  * only; parse + feature extraction) and reports the fastest round of each
  * prefix, the full classify included, so the cost of each stage can be read
- * off by difference.
+ * off by difference, and how many articles simdjson read without jansson.
  *
  * --fasttext-text / --fasttext-train write the same articles as fastText
  * input lines to stdout (see bench/README.md) and exit: the fastText
@@ -166,6 +166,7 @@ enum stage { STAGE_PARSE, STAGE_EXTRACT, STAGE_CLASSIFY };
 
 struct counts {
     size_t failed;            /* articles nc_article_parse refused */
+    size_t fast;              /* articles simdjson decided without jansson */
     size_t skipped;           /* articles of a language the model does not know */
     size_t on[NC_MAX_LABELS]; /* articles that got each label */
     size_t occurrences;       /* STAGE_EXTRACT: feature occurrences */
@@ -185,7 +186,10 @@ static double run_round(const nc_model *m, nc_workspace *ws, nc_article *a, cons
     double t0 = nc_now();
     for (size_t i = 0; i < in->nlines; i++) {
         const struct line *ln = &in->line[i];
-        if (nc_article_parse(a, in->data + ln->off, ln->len, 0, err, sizeof(err)) != NC_ART_OK) {
+        enum nc_article_error e = nc_article_parse(a, in->data + ln->off, ln->len, 0, err,
+                                                   sizeof(err));
+        c->fast += (size_t)nc_article_fast(a);
+        if (e != NC_ART_OK) {
             c->failed++;
             continue;
         }
@@ -385,6 +389,8 @@ static void print_human(const struct opts *o, const nc_model *m, const struct in
                    r->stage_s[s], n / r->stage_s[s], r->stage_s[s] / n * 1e6);
         printf("features    %.0f occurrences and %.1f passages per article\n",
                (double)r->counts.occurrences / n, (double)r->counts.passages / n);
+        printf("parser      %zu of %zu articles read by simdjson alone, the rest by jansson\n",
+               r->counts.fast, in->nlines);
     }
     printf("peak RSS    %.1f MiB (the input buffer included)\n", r->rss_peak);
     printf("process     %.3f s wall from main() (model load + read + %u round%s%s), %.3f s CPU\n",
@@ -411,7 +417,8 @@ static void print_kv(const struct opts *o, const nc_model *m, const struct input
     if (o->stages) {
         printf("stage_parse_s=%.6f\nstage_extract_s=%.6f\nstage_classify_s=%.6f\n", r->stage_s[0],
                r->stage_s[1], r->stage_s[2]);
-        printf("occurrences=%zu\npassages=%zu\n", r->counts.occurrences, r->counts.passages);
+        printf("occurrences=%zu\npassages=%zu\nparsed_fast=%zu\n", r->counts.occurrences,
+               r->counts.passages, r->counts.fast);
     }
     printf("rss_after_load_mib=%.1f\nrss_peak_mib=%.1f\n", r->rss_after_load, r->rss_peak);
     printf("process_s=%.6f\ncpu_s=%.6f\ninvalid=%zu\nskipped=%zu\n", r->total_s, r->cpu_s,

@@ -228,7 +228,8 @@ if ((STAGES)); then
         "+extract $(fmt "$(calc "(${KV[stage_extract_s]} - ${KV[stage_parse_s]}) / $ARTICLES * 1e6")" %.1f)," \
         "+vectors and predict $(fmt "$(calc "(${KV[stage_classify_s]} - ${KV[stage_extract_s]}) / $ARTICLES * 1e6")" %.1f);" \
         "$(fmt "$(calc "${KV[occurrences]} / $ARTICLES")" %.0f) feature occurrences," \
-        "$(fmt "$(calc "${KV[passages]} / $ARTICLES")" %.1f) passages per article"
+        "$(fmt "$(calc "${KV[passages]} / $ARTICLES")" %.1f) passages per article;" \
+        "${KV[parsed_fast]:-?} of $ARTICLES articles parsed by simdjson alone"
 fi
 [[ -z $FT_NOTE ]] || line "$FT_NOTE"
 line "whole process (median of $RUNS runs, model loading included); ratio = newsclf / tool:"
@@ -280,7 +281,7 @@ if ((HAVE_UTF8)); then
     check "newsclf bytes/s vs wc -w (C.UTF-8)" "$(calc "${SECS[wc_utf8]} / ${SECS[newsclf]}")" 0.4
 fi
 if ((STAGES)); then
-    # The parse stage alone (jansson + field extraction, in-process, no model
+    # The parse stage alone (JSON parsing + field extraction, in-process, no model
     # work, no load time) bounds what any featurizer behind it can reach.
     p_aps=$(calc "$ARTICLES / ${KV[stage_parse_s]}")
     p_mbs=$(calc "$BYTES / 1e6 / ${KV[stage_parse_s]}")

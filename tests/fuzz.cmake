@@ -8,6 +8,7 @@ add_executable(fuzz_regress
   ${NC_FUZZ_DIR}/regress.c
   ${NC_FUZZ_DIR}/common.c
   ${NC_FUZZ_DIR}/harness_article.c
+  ${NC_FUZZ_DIR}/harness_article_diff.c
   ${NC_FUZZ_DIR}/harness_config.c
   ${NC_FUZZ_DIR}/harness_model.c
   ${NC_FUZZ_DIR}/harness_encode.c)

@@ -1,4 +1,4 @@
-/* features.c - see featurize.h. */
+/* featurize.c - see featurize.h. */
 #include "core/featurize.h"
 
 #include <math.h>
@@ -88,10 +88,7 @@ struct nc_fscratch {
     uint32_t *touched;
     size_t captouched;
     int trace;
-    char *names; /* NUL-separated names, one per occurrence */
-    size_t nnames, capnames;
-    size_t *name_off;
-    size_t capname_off;
+    nc_tokens names; /* tracing: one name per occurrence, each with its NUL */
 };
 
 void nc_svec_release(struct nc_svec *v)
@@ -311,16 +308,15 @@ uint32_t nc_featurizer_ndocs(const nc_featurizer *f)
 
 nc_fscratch *nc_fscratch_new(const nc_featurizer *f)
 {
-    nc_fscratch *s = calloc(1, sizeof(*s));
-    if (!s)
-        return NULL;
-    nc_tokens_init(&s->tok);
-    s->acc = calloc(f->dim, sizeof(*s->acc));
-    if (!s->acc) {
-        free(s);
-        return NULL;
+    nc_fscratch *s = calloc(1, sizeof(*s)); /* empty nc_tokens are all zero */
+    float *acc = calloc(f->dim, sizeof(*acc));
+    if (s && acc) {
+        s->acc = acc;
+        return s;
     }
-    return s;
+    free(acc);
+    free(s);
+    return NULL;
 }
 
 void nc_fscratch_free(nc_fscratch *s)
@@ -328,6 +324,7 @@ void nc_fscratch_free(nc_fscratch *s)
     if (!s)
         return;
     nc_tokens_release(&s->tok);
+    nc_tokens_release(&s->names);
     free(s->html);
     free(s->occ);
     free(s->acc);
@@ -335,8 +332,6 @@ void nc_fscratch_free(nc_fscratch *s)
     free(s->slot_of);
     free(s->slot_feat);
     free(s->touched);
-    free(s->names);
-    free(s->name_off);
     free(s);
 }
 
@@ -347,39 +342,23 @@ void nc_fscratch_trace(nc_fscratch *s, int on)
 
 const char *nc_fscratch_name(const nc_fscratch *s, size_t i)
 {
-    if (!s->trace || i >= s->nocc || !s->name_off)
+    if (!s->trace || i >= s->nocc || i >= s->names.n)
         return "";
-    return s->names + s->name_off[i];
+    return s->names.chars + s->names.tok[i].off;
 }
 
 /* Records the name of the occurrence just added (tracing only). */
 static int trace_name(nc_fscratch *s, int title, const char *kind, const char *a, size_t an,
                       const char *b, size_t bn)
 {
-    size_t need = 6 + strlen(kind) + 1 + an + 1 + bn + 1;
-    if (s->nnames + need > s->capnames) {
-        size_t cap = s->capnames ? s->capnames * 2 : 4096;
-        while (cap < s->nnames + need)
-            cap *= 2;
-        char *p = realloc(s->names, cap);
-        if (!p)
-            return -1;
-        s->names = p;
-        s->capnames = cap;
-    }
-    if (s->nocc > s->capname_off) {
-        size_t cap = s->capocc;
-        size_t *p = realloc(s->name_off, cap * sizeof(*p));
-        if (!p)
-            return -1;
-        s->name_off = p;
-        s->capname_off = cap;
-    }
-    s->name_off[s->nocc - 1] = s->nnames;
-    int n = snprintf(s->names + s->nnames, s->capnames - s->nnames, "%s%s:%.*s%s%.*s",
-                     title ? "title:" : "", kind, (int)an, a, bn ? " " : "", (int)bn, b);
-    s->nnames += (size_t)n + 1;
-    return 0;
+    /* "title:bigram:" and two tokens of at most NC_TOKEN_MAX + 2 bytes each */
+    char name[2 * NC_TOKEN_MAX + 32];
+    int n = snprintf(name, sizeof(name), "%s%s:%.*s%s%.*s", title ? "title:" : "", kind, (int)an,
+                     a, bn ? " " : "", (int)bn, b);
+    if (n < 0)
+        return -1;
+    size_t len = (size_t)n < sizeof(name) ? (size_t)n : sizeof(name) - 1;
+    return nc_tokens_push(&s->names, name, len + 1); /* with its NUL */
 }
 
 static int occ_reserve(nc_fscratch *s, size_t more)
@@ -530,7 +509,7 @@ int nc_features_extract(const nc_featurizer *f, nc_fscratch *s, const char *titl
 {
     scratch_trim(s);
     s->nocc = 0;
-    s->nnames = 0;
+    nc_tokens_clear(&s->names);
     s->body_words = 0;
     if (title && field(f, s, title, tlen, 1) != 0)
         return -1;

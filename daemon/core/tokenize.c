@@ -84,11 +84,11 @@ static uint32_t lower_other(uint32_t cp)
     return cp;
 }
 
-static int reserve(nc_tokens *t, size_t chars)
+int nc_tokens_push(nc_tokens *t, const char *s, size_t len)
 {
-    if (t->nchars + chars > t->capchars) {
+    if (t->nchars + len > t->capchars) {
         size_t cap = t->capchars ? t->capchars * 2 : 4096;
-        while (cap < t->nchars + chars)
+        while (cap < t->nchars + len)
             cap *= 2;
         char *p = realloc(t->chars, cap);
         if (!p)
@@ -104,6 +104,11 @@ static int reserve(nc_tokens *t, size_t chars)
         t->tok = p;
         t->captok = cap;
     }
+    memcpy(t->chars + t->nchars, s, len);
+    t->tok[t->n].off = (uint32_t)t->nchars;
+    t->tok[t->n].len = (uint32_t)len;
+    t->n++;
+    t->nchars += len;
     return 0;
 }
 
@@ -160,15 +165,8 @@ int nc_tokenize(const char *text, size_t len, nc_tokens *out)
         }
 
         if (sep) {
-            if (wl > 0) {
-                if (reserve(out, wl) != 0)
-                    return -1;
-                memcpy(out->chars + out->nchars, word, wl);
-                out->tok[out->n].off = (uint32_t)out->nchars;
-                out->tok[out->n].len = (uint32_t)wl;
-                out->n++;
-                out->nchars += wl;
-            }
+            if (wl > 0 && nc_tokens_push(out, word, wl) != 0)
+                return -1;
             wl = 0;
             truncated = 0;
             i += n ? n : 1;

@@ -10,7 +10,8 @@
  * never cut. A token is cut after NC_TOKEN_MAX bytes (at a character
  * boundary) and the rest of that word is skipped.
  *
- * Tokens are appended to an nc_tokens buffer, which the caller reuses.
+ * Tokens are appended to an nc_tokens buffer, which the caller reuses: the
+ * bytes of all tokens in one array, an offset and a length per token.
  */
 #ifndef NC_TOKENIZE_H
 #define NC_TOKENIZE_H
@@ -38,5 +39,9 @@ void nc_tokens_release(nc_tokens *t);
 
 /* Appends the tokens of text[0..len). Returns 0, or -1 when out of memory. */
 int nc_tokenize(const char *text, size_t len, nc_tokens *out);
+
+/* Appends s[0..len) as one token, as it is (the featurizer keeps its trace
+ * names in an nc_tokens too). Returns 0, or -1 when out of memory. */
+int nc_tokens_push(nc_tokens *t, const char *s, size_t len);
 
 #endif

@@ -1,8 +1,10 @@
 /*
- * test_article.c - the input-message parser (daemon/article.h): every reason
- * code, field types and aliases, plain-text messages and the decisions the
- * header documents (duplicate keys rejected, "\u0000" accepted, null fields
- * absent, '[' rejected but any other non-'{' start is plain text).
+ * test_article.c - the input-message parser (daemon/core/article.h): every
+ * reason code, field types and aliases, plain-text messages and the decisions
+ * the header documents (duplicate keys rejected, "\u0000" accepted, null
+ * fields absent, '[' rejected but any other non-'{' start is plain text, a
+ * leading byte-order mark skipped), jansson's limits kept by the simdjson
+ * reader, and the simdjson reader against the jansson reference on the corpus.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -332,6 +334,22 @@ static void test_reuse(void **state)
     const char buf[] = "{\"title\": \"abc\"}GARBAGE";
     assert_int_equal(parse_n(a, buf, 16, 0), NC_ART_OK);
     expect_title(a, "abc");
+    /* a huge article, then small ones again (the reader gives its buffers back) */
+    size_t big = 800 * 1024;
+    char *huge = malloc(big + 32);
+    assert_non_null(huge);
+    int h = snprintf(huge, 32, "{\"id\": 9, \"body\": \"");
+    memset(huge + h, 'w', big);
+    memcpy(huge + h + big, "\"}", 2);
+    assert_int_equal(parse_n(a, huge, (size_t)h + big + 2, 0), NC_ART_OK);
+    assert_int_equal(nc_article_fast(a), 1);
+    nc_article_body(a, &n);
+    assert_int_equal(n, big);
+    free(huge);
+    expect_ok(a, "{\"id\": \"small\", \"title\": \"again\"}");
+    assert_int_equal(nc_article_fast(a), 1);
+    assert_string_equal(nc_article_id(a), "small");
+    expect_title(a, "again");
 }
 
 /* The object's text as received, for outputs to embed: on one line only. */
@@ -362,6 +380,177 @@ static void test_raw_text(void **state)
     assert_null(nc_article_raw(a, &n));
 }
 
+/* A leading UTF-8 byte-order mark is skipped before the first-byte rule. */
+static void test_bom(void **state)
+{
+    nc_article *a = *state;
+    size_t n;
+    const char *obj = "{\"id\": \"b1\", \"title\": \"T\", \"body\": \"B\"}";
+    char msg[128];
+    static const char *const marks[] = {"\xEF\xBB\xBF", "\xEF\xBB\xBF \r\n"}; /* + white space */
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(msg, sizeof(msg), "%s%s", marks[i], obj);
+        expect_ok(a, msg);
+        assert_string_equal(nc_article_id(a), "b1");
+        expect_title(a, "T");
+        expect_body(a, "B");
+        assert_non_null(nc_article_json(a));
+        const char *raw = nc_article_raw(a, &n);
+        expect_field(raw, n, obj); /* the mark is not part of the object */
+    }
+    /* plain text: the body is the message after the mark */
+    expect_ok(a, "\xEF\xBB\xBFplain words");
+    expect_body(a, "plain words");
+    assert_null(nc_article_id(a));
+    assert_null(nc_article_json(a));
+    /* only one mark is skipped: a second one starts a plain-text body */
+    expect_ok(a, "\xEF\xBB\xBF\xEF\xBB\xBF{\"title\": \"t\"}");
+    expect_body(a, "\xEF\xBB\xBF{\"title\": \"t\"}");
+    /* a mark alone, or with white space only, is an empty message */
+    REJECT("\xEF\xBB\xBF", NC_ART_EMPTY, "empty message");
+    REJECT("\xEF\xBB\xBF \n", NC_ART_EMPTY, NULL);
+    /* the first-byte rule applies after the mark */
+    REJECT("\xEF\xBB\xBF[1]", NC_ART_NOT_AN_OBJECT, NULL);
+    REJECT("\xEF\xBB\xBF{\"title\": 1}", NC_ART_BAD_FIELD, "\"title\"");
+    /* a cut mark is not one: invalid UTF-8 */
+    REJECT("\xEF\xBB{\"title\": \"t\"}", NC_ART_INVALID_UTF8, NULL);
+    /* the size limit counts the whole message, mark included */
+    expect_reject(a, msg, strlen(msg), strlen(msg) - 1, NC_ART_TOO_LARGE, NULL);
+}
+
+/* {"title":"t","x":[[...]]} nested `depth` levels deep, object included. */
+static char *nested(size_t depth)
+{
+    const char *head = "{\"title\":\"t\",\"x\":";
+    size_t hl = strlen(head), arrays = depth - 1;
+    char *s = malloc(hl + 2 * arrays + 2);
+    assert_non_null(s);
+    memcpy(s, head, hl);
+    memset(s + hl, '[', arrays);
+    memset(s + hl + arrays, ']', arrays);
+    strcpy(s + hl + 2 * arrays, "}");
+    return s;
+}
+
+static void test_depth_limit(void **state)
+{
+    nc_article *a = *state;
+    char *ok = nested(1000), *deep = nested(1001), *deeper = nested(5000);
+    expect_ok(a, ok);
+    assert_int_equal(nc_article_fast(a), 1);
+    REJECT(deep, NC_ART_INVALID_JSON, "nesting deeper than 1000 levels");
+    REJECT(deeper, NC_ART_INVALID_JSON, "nesting deeper than 1000 levels");
+    free(ok);
+    free(deep);
+    free(deeper);
+}
+
+/* What simdjson accepts and jansson does not stays refused (jansson's detail). */
+static void test_jansson_limits(void **state)
+{
+    nc_article *a = *state;
+    /* integers beyond int64: simdjson reads up to 2^64-1 as unsigned */
+    REJECT("{\"title\": \"t\", \"n\": 9223372036854775808}", NC_ART_INVALID_JSON, "too big");
+    REJECT("{\"title\": \"t\", \"n\": [18446744073709551615]}", NC_ART_INVALID_JSON, "too big");
+    REJECT("{\"id\": 18446744073709551616, \"title\": \"t\"}", NC_ART_INVALID_JSON, NULL);
+    REJECT("{\"title\": \"t\", \"n\": -9223372036854775809}", NC_ART_INVALID_JSON, NULL);
+    REJECT("{\"title\": \"t\", \"n\": 1e400}", NC_ART_INVALID_JSON, NULL);
+    /* a NUL in a key, at any depth */
+    REJECT("{\"title\": \"t\", \"a\\u0000b\": 1}", NC_ART_INVALID_JSON, "NUL");
+    REJECT("{\"title\": \"t\", \"m\": [{\"\\u0000\": 1}]}", NC_ART_INVALID_JSON, "NUL");
+    /* duplicates inside arrays, and in objects too big for the pairwise check */
+    REJECT("{\"title\": \"t\", \"m\": [1, {\"k\": 1, \"k\": 2}]}", NC_ART_INVALID_JSON,
+           "duplicate");
+    char big[1024];
+    size_t n = (size_t)snprintf(big, sizeof(big), "{\"title\": \"t\"");
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(big + n, sizeof(big) - n, ", \"k%d\": %d", i, i);
+    snprintf(big + n, sizeof(big) - n, "}");
+    expect_ok(a, big);
+    assert_int_equal(nc_article_fast(a), 1);
+    snprintf(big + n, sizeof(big) - n, ", \"k17\": 0}");
+    REJECT(big, NC_ART_INVALID_JSON, "duplicate");
+    /* escapes: lone surrogates are refused, pairs decoded */
+    REJECT("{\"title\": \"\\udc00\"}", NC_ART_INVALID_JSON, NULL);
+    REJECT("{\"title\": \"\\ud800x\"}", NC_ART_INVALID_JSON, NULL);
+    expect_ok(a, "{\"title\": \"\\ud83d\\ude00\"}");
+    expect_title(a, "\xf0\x9f\x98\x80");
+    /* ids as jansson renders them: integer if no '.', 'e' or 'E' */
+    static const char *const ids[][2] = {
+        {"-0", "0"},
+        {"-0.0", "-0"},
+        {"1E2", "100"},
+        {"0.1", "0.10000000000000001"},
+        {"-9223372036854775808", "-9223372036854775808"},
+        {"9007199254740993.0", "9007199254740992"},
+        {"2.2250738585072011e-308", "2.2250738585072009e-308"},
+        {"1e-400", "0"},
+        {"4.9406564584124654e-324", "4.9406564584124654e-324"},
+    };
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "{\"id\": %s, \"title\": \"t\"}", ids[i][0]);
+        expect_ok(a, msg);
+        assert_int_equal(nc_article_fast(a), 1);
+        assert_string_equal(nc_article_id(a), ids[i][1]);
+    }
+}
+
+static void expect_same_field(const char *what, size_t line, const char *x, size_t xn,
+                              const char *y, size_t yn)
+{
+    if (!x != !y || xn != yn || (x && memcmp(x, y, xn) != 0))
+        fail_msg("line %zu: %s differs between simdjson and jansson", line, what);
+}
+
+/* Every corpus article takes the simdjson path, with jansson's fields. */
+static void check_corpus(const char *file)
+{
+    char path[4096];
+    tu_path(path, sizeof(path), NC_TEST_CORPUS, file);
+    size_t len;
+    char *data = tu_read(path, &len);
+    assert_non_null(data);
+    nc_article *fast = nc_article_new(), *ref = nc_article_new();
+    assert_non_null(fast);
+    assert_non_null(ref);
+    char err[256];
+    size_t line = 0;
+    for (char *p = data, *end = data + len; p < end; line++) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        assert_int_equal(nc_article_parse(fast, p, n, 0, err, sizeof(err)), NC_ART_OK);
+        assert_int_equal(nc_article_fast(fast), 1);
+        assert_int_equal(nc_article_parse_jansson(ref, p, n, 0, err, sizeof(err)), NC_ART_OK);
+        assert_int_equal(nc_article_fast(ref), 0);
+        const char *f = nc_article_id(fast), *r = nc_article_id(ref);
+        expect_same_field("id", line, f, f ? strlen(f) : 0, r, r ? strlen(r) : 0);
+        f = nc_article_lang(fast), r = nc_article_lang(ref);
+        expect_same_field("lang", line, f, f ? strlen(f) : 0, r, r ? strlen(r) : 0);
+        size_t fn, rn;
+        f = nc_article_title(fast, &fn), r = nc_article_title(ref, &rn);
+        expect_same_field("title", line, f, fn, r, rn);
+        f = nc_article_body(fast, &fn), r = nc_article_body(ref, &rn);
+        expect_same_field("body", line, f, fn, r, rn);
+        f = nc_article_raw(fast, &fn), r = nc_article_raw(ref, &rn);
+        expect_same_field("raw text", line, f, fn, r, rn);
+        if (!json_equal(nc_article_json(fast), nc_article_json(ref)))
+            fail_msg("%s line %zu: the JSON objects differ", file, line);
+        p += n + 1;
+    }
+    assert_true(line > 100);
+    nc_article_free(fast);
+    nc_article_free(ref);
+    free(data);
+}
+
+static void test_corpus_fast_path(void **state)
+{
+    (void)state;
+    check_corpus("dev.jsonl");
+    check_corpus("train.jsonl");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -379,6 +568,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lang_and_passthrough, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_raw_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bom, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_depth_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_jansson_limits, setup, teardown),
+        cmocka_unit_test(test_corpus_fast_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,8 @@
 /*
- * test_tokenize.c - edge cases of the UTF-8 tokenizer (daemon/tokenize.h):
+ * test_tokenize.c - edge cases of the UTF-8 tokenizer (daemon/core/tokenize.h):
  * empty and blank input, the NC_TOKEN_MAX cut (at a character boundary,
  * rest of the word skipped), invalid UTF-8 and NUL as separators, scripts,
- * combining marks, diacritic folding and digit mapping.
+ * combining marks, diacritic folding and digit mapping; nc_tokens_push.
  *
  * Byte strings use \xHH escapes, or octal \OOO ones where a letter or digit
  * follows (a hex escape would swallow it).
@@ -329,6 +329,29 @@ static void test_append_and_reuse(void **state)
     nc_tokens_release(&t); /* idempotent */
 }
 
+/* nc_tokens_push appends bytes as they are, as one token, after tokenized ones. */
+static void test_push(void **state)
+{
+    (void)state;
+    nc_tokens t;
+    nc_tokens_init(&t);
+    assert_int_equal(nc_tokenize("Hello", 5, &t), 0);
+    assert_int_equal(nc_tokens_push(&t, "As Is\0", 6), 0);
+    assert_int_equal(nc_tokens_push(&t, "", 0), 0);
+    assert_int_equal(t.n, 3);
+    assert_int_equal(t.tok[1].len, 6);
+    assert_memory_equal(t.chars + t.tok[1].off, "As Is\0", 6);
+    assert_int_equal(t.tok[2].len, 0);
+    assert_memory_equal(t.chars + t.tok[0].off, "hello", 5);
+    /* growing both arrays keeps every token */
+    for (int i = 0; i < 5000; i++)
+        assert_int_equal(nc_tokens_push(&t, "0123456789", 10), 0);
+    assert_int_equal(t.n, 5003);
+    assert_memory_equal(t.chars + t.tok[5002].off, "0123456789", 10);
+    assert_memory_equal(t.chars + t.tok[1].off, "As Is\0", 6);
+    nc_tokens_release(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_combining_marks_dropped),
         cmocka_unit_test(test_diacritic_folding),
         cmocka_unit_test(test_append_and_reuse),
+        cmocka_unit_test(test_push),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

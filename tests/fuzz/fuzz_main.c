@@ -1,6 +1,7 @@
 /*
  * fuzz_main.c - the libFuzzer entry points of one target, chosen at compile
- * time with -DNC_FUZZ_TARGET=<article|config|model|encode>; the target's body
+ * time with -DNC_FUZZ_TARGET=<article|article_diff|config|model|encode>; the
+ * target's body
  * lives in harness_<target>.c, shared with the replay test (regress.c).
  */
 #include <stdio.h>
@@ -9,7 +10,7 @@
 #include "harness.h"
 
 #ifndef NC_FUZZ_TARGET
-#error "NC_FUZZ_TARGET must be article, config, model or encode"
+#error "NC_FUZZ_TARGET must be article, article_diff, config, model or encode"
 #endif
 
 #define CAT_(a, b) a##b

@@ -6,6 +6,8 @@
  *
  *   article  one Kafka message -> nc_article_parse -> nc_model_classify with
  *            the shipped model (models/default) -> nc_encode_result
+ *   article_diff  one Kafka message -> nc_article_parse (simdjson) and
+ *            nc_article_parse_jansson (the reference): same decisions, fields
  *   config   one YAML file -> nc_config_load, then dump -> load round trip
  *   model    one replaced file of a tiny model directory -> nc_model_load
  *            (first byte selects the file; see harness_model.c), or raw
@@ -30,6 +32,9 @@
 
 int fuzz_article_init(void);
 int fuzz_article(const uint8_t *data, size_t size);
+
+int fuzz_article_diff_init(void);
+int fuzz_article_diff(const uint8_t *data, size_t size);
 
 int fuzz_config_init(void);
 int fuzz_config(const uint8_t *data, size_t size);

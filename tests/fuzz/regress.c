@@ -4,10 +4,11 @@
  *
  *   fuzz_regress DIR...
  *
- * Each DIR holds one subdirectory per target (article, config, model,
+ * Each DIR holds one subdirectory per kind of input (article, config, model,
  * encode); every regular file in them (except dot files and README*) is one
  * input. tests/fuzz/regressions/ holds the inputs that once crashed or broke
- * a check (each must pass now); tests/fuzz/corpus/ the seeds.
+ * a check (each must pass now); tests/fuzz/corpus/ the seeds. The article
+ * inputs go through both article targets (article, article_diff).
  *
  * A target's set-up (loading or training a model) runs once; each input then
  * runs in a forked child, so one failure (an abort from a broken check, a
@@ -85,16 +86,18 @@ static void *watchdog(void *arg)
 
 struct target {
     const char *name;
+    const char *inputs; /* the subdirectory of each DIR */
     int (*init)(void);
     int (*run)(const uint8_t *, size_t);
     void (*restore)(void); /* after a failed input, if the target keeps files */
 };
 
 static const struct target targets[] = {
-    {"article", fuzz_article_init, fuzz_article, NULL},
-    {"config", fuzz_config_init, fuzz_config, NULL},
-    {"model", fuzz_model_init, fuzz_model, fuzz_model_restore},
-    {"encode", fuzz_encode_init, fuzz_encode, NULL},
+    {"article", "article", fuzz_article_init, fuzz_article, NULL},
+    {"article_diff", "article", fuzz_article_diff_init, fuzz_article_diff, NULL},
+    {"config", "config", fuzz_config_init, fuzz_config, NULL},
+    {"model", "model", fuzz_model_init, fuzz_model, fuzz_model_restore},
+    {"encode", "encode", fuzz_encode_init, fuzz_encode, NULL},
 };
 
 static size_t nfailed;
@@ -168,7 +171,7 @@ static int run_one(const struct target *t, const char *path)
 static long replay(const struct target *t, const char *root)
 {
     char dir[4096];
-    snprintf(dir, sizeof(dir), "%s/%s", root, t->name);
+    snprintf(dir, sizeof(dir), "%s/%s", root, t->inputs);
     DIR *d = opendir(dir);
     if (!d)
         return 0; /* nothing for this target */
