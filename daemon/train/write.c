@@ -205,6 +205,31 @@ static json_t *cv_json(const struct trainer *t, const struct label_result *res,
     return cv;
 }
 
+/*
+ * "version": name-date-hash, the hash over everything else in the manifest
+ * but the creation time: the training data's checksum, the labels with
+ * their files' checksums, thresholds and combiners, the feature settings.
+ * A model that differs in anything gets another version, a rebuild of the
+ * same model the same one.
+ */
+static int set_version(json_t *root, const char *name, const char *date)
+{
+    json_t *copy = json_deep_copy(root);
+    if (!copy || json_object_del(copy, "created") != 0 || json_object_del(copy, "version") != 0) {
+        json_decref(copy);
+        return -1;
+    }
+    char *s = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    json_decref(copy);
+    if (!s)
+        return -1;
+    char hash[17], version[200];
+    nc_hash_hex(s, strlen(s), hash);
+    free(s);
+    snprintf(version, sizeof(version), "%s-%s-%.8s", name, date, hash);
+    return json_object_set_new(root, "version", json_string(version));
+}
+
 static int write_manifest(const struct trainer *t, const struct label_result *res,
                           const struct nested_result *nr, const char *df_hash, char *err,
                           size_t errlen)
@@ -213,16 +238,15 @@ static int write_manifest(const struct trainer *t, const struct label_result *re
     time_t now = nc_build_time();
     struct tm tm;
     gmtime_r(&now, &tm);
-    char created[40], date[16], version[160];
+    char created[40], date[16];
     strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
     strftime(date, sizeof(date), "%Y.%m.%d", &tm);
-    snprintf(version, sizeof(version), "%s-%s-%.8s", o->name, date, t->cp.data_hash);
 
     json_t *root = json_object();
     json_object_set_new(root, "format", json_string(NC_MODEL_FORMAT));
     json_object_set_new(root, "format_version", json_integer(NC_MODEL_FORMAT_VERSION));
     json_object_set_new(root, "name", json_string(o->name));
-    json_object_set_new(root, "version", json_string(version));
+    json_object_set_new(root, "version", json_null()); /* set_version(), keeping its place */
     json_object_set_new(root, "created", json_string(created));
     json_object_set_new(root, "languages", json_pack("[s]", o->language));
     json_t *labels = json_array();
@@ -239,6 +263,11 @@ static int write_manifest(const struct trainer *t, const struct label_result *re
     json_object_set_new(root, "training", training_json(t, nr));
     if (o->folds > 1)
         json_object_set_new(root, "cv", cv_json(t, res, nr));
+    if (set_version(root, o->name, date) != 0) {
+        json_decref(root);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     json_decref(root);
     size_t len = s ? strlen(s) : 0;
