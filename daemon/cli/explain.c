@@ -93,7 +93,7 @@ static json_t *show_combiner(const struct explain_ctx *c, const struct nc_combin
     nc_combine_inputs(ls, x);
     json_t *in = json_object();
     if (!c->json)
-        printf("    combiner: %-18s %8s   %8s   %8s\n", "input", "value", "weight", "logit");
+        printf("    combiner: %-18s %8s   %8s   %8s\n", "input", "value", "weight", "term");
     for (size_t i = 0; i < NC_COMBINE_NIN; i++) {
         z += comb->w[i] * x[i];
         json_object_set_new(in, nc_combine_input_names[i],
@@ -162,7 +162,7 @@ static json_t *explain_label(struct explain_ctx *c, const nc_result *r, size_t k
     json_object_set_new(lo, "from", part == 0 ? json_string("document")
                                               : json_sprintf("passage %zu of %zu", part, c->np));
     if (!c->json)
-        printf("%-12s %s  p=%.3f (threshold %.2f)  decision=%+.3f  from %s%s\n", name,
+        printf("%-12s %s  p=%.3f (threshold %.2f)  decision=%+.3f  features from %s%s\n", name,
                r->on[k] ? "YES" : "no ", r->prob[k], nc_model_threshold(c->cm.m, k), r->decision[k],
                part == 0 ? "the whole document" : "passage",
                part == 0 ? "" : json_string_value(json_object_get(lo, "from")) + 7);
