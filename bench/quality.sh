@@ -1,15 +1,28 @@
 #!/usr/bin/env bash
 # bench/quality.sh: quality of newsclf on the shipped corpus, beside fastText.
 #
-# Trains on models/corpus/train.jsonl and evaluates on models/corpus/dev.jsonl:
-#   1. newsclf with the default settings (word uni+bigrams, char 3-5-grams,
-#      passages) -- the figures quoted in the README;
-#   2. newsclf without character n-grams (faster, lower F1);
-#   3. newsclf without passages, split by body length, to show that passages
-#      change nothing on short articles and help on long ones;
-#   4. fastText (-loss ova -wordNgrams 2, 50 epochs) on the same split, when
-#      installed (apt-get install fasttext).
-# Takes about 3 minutes on 2 cores. Prints markdown tables.
+#   1. Dev set: trains on models/corpus/train.jsonl and evaluates on
+#      models/corpus/dev.jsonl:
+#        - newsclf with the default settings (word uni+bigrams, char 4-grams,
+#          passages, learned combination of document and passage scores);
+#        - the same with the previous rule (--combine max: the maximum over
+#          the document and its passages, Platt's sigmoid), which is what
+#          newsclf trained before the learned combiner: "before" and "after";
+#        - without character n-grams (faster, lower F1);
+#        - without passages, split by body length, to show what passages do on
+#          short and on long articles;
+#        - fastText (-loss ova -wordNgrams 2, 50 epochs) on the same split,
+#          when installed (apt-get install fasttext).
+#      dev has 69 sanctions articles: a label's dev F1 moves by about +-0.04
+#      between equally good models.
+#   2. Nested 5-fold cross-validation on train+dev (8,715 articles; C,
+#      combiner and threshold chosen inside each training fold), both
+#      combiners on the same folds: the figures newsclf train stores in the
+#      manifest (cv.nested), from a training on train+dev like
+#      scripts/retrain's. These are the figures to judge a model change by.
+#   3. The example article (models/corpus/example-article.txt) with that
+#      model: each label's probability and threshold.
+# Takes about 5 minutes on 2 cores. Prints markdown tables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -25,9 +38,13 @@ train=models/corpus/train.jsonl
 dev=models/corpus/dev.jsonl
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
 
-"$newsclf" train --quiet --data $train --out "$tmp/full"
-"$newsclf" train --quiet --data $train --out "$tmp/nochar" --no-char-ngrams
-"$newsclf" train --quiet --data $train --out "$tmp/nopass" --no-passages
+"$newsclf" train --quiet --no-nested --data $train --out "$tmp/full"
+"$newsclf" train --quiet --no-nested --data $train --out "$tmp/max" --combine max
+"$newsclf" train --quiet --no-nested --data $train --out "$tmp/nochar" --no-char-ngrams
+"$newsclf" train --quiet --no-nested --data $train --out "$tmp/nopass" --no-passages
+"$newsclf" train --quiet --data $train --data $dev --out "$tmp/all"
+"$newsclf" explain --json --top 1 --model "$tmp/all" models/corpus/example-article.txt \
+    > "$tmp/example.json"
 
 # Dev split by body length in words (passages start above 60 body words).
 python3 - "$dev" "$tmp" <<'PY'
@@ -40,7 +57,7 @@ with open(dev) as f, open(tmp + "/short.jsonl", "w") as s, open(tmp + "/long.jso
         (l if words > 60 else s).write(line)
 PY
 
-for m in full nochar nopass; do
+for m in full max nochar nopass; do
     for d in dev short long; do
         f=$dev
         [ $d = dev ] || f=$tmp/$d.jsonl
@@ -77,7 +94,8 @@ tmp, dev, have_ft = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
 def load(m, d): return json.load(open(f"{tmp}/{m}.{d}.json"))
 full = load("full", "dev")
 labels = list(full["labels"])
-cols = [("newsclf", load("full", "dev")), ("no char n-grams", load("nochar", "dev"))]
+cols = [("newsclf", full), ("newsclf, max rule (before)", load("max", "dev")),
+        ("no char n-grams", load("nochar", "dev"))]
 if have_ft:
     gold = [json.loads(l)["labels"] for l in open(dev)]
     pred = []
@@ -97,6 +115,8 @@ if have_ft:
     ft["macro_f1"] = macro / len(labels)
     ft["micro_f1"] = 2 * TP / (2 * TP + FP + FN)
     cols.append(("fastText (ova, bigrams)", ft))
+print("Dev set (trained on train.jsonl), F1:")
+print()
 print("| label | " + " | ".join(c for c, _ in cols) + " |")
 print("|---|" + "---:|" * len(cols))
 for l in labels:
@@ -104,13 +124,16 @@ for l in labels:
 print("| **macro-F1** | " + " | ".join("**%.3f**" % r["macro_f1"] for _, r in cols) + " |")
 print("| micro-F1 | " + " | ".join("%.3f" % r["micro_f1"] for _, r in cols) + " |")
 print()
-print("Per label (newsclf, dev): precision / recall / F1 / support")
+print("Per label on dev, before (max rule) and after (learned combiner): "
+      "precision / recall / F1 / support")
 print()
-print("| label | precision | recall | F1 | support |")
-print("|---|---:|---:|---:|---:|")
+print("| label | before P | before R | before F1 | after P | after R | after F1 | support |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
+before = load("max", "dev")
 for l in labels:
-    s = full["labels"][l]
-    print(f"| {l} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} |")
+    b, a = before["labels"][l], full["labels"][l]
+    print(f"| {l} | {b['precision']:.3f} | {b['recall']:.3f} | {b['f1']:.3f} | "
+          f"{a['precision']:.3f} | {a['recall']:.3f} | {a['f1']:.3f} | {a['support']} |")
 print()
 print("Passages: macro-F1 by body length (dev)")
 print()
@@ -120,4 +143,32 @@ for d in ("short", "long", "dev"):
     a, b = load("full", d), load("nopass", d)
     name = {"short": "body <= 60 words", "long": "body > 60 words", "dev": "all"}[d]
     print(f"| {name} | {a['documents']} | {a['macro_f1']:.3f} | {b['macro_f1']:.3f} |")
+
+man = json.load(open(f"{tmp}/all/manifest.json"))
+nested = man["cv"]["nested"]
+lr, mx = nested["learned"], nested["max"]
+print()
+print(f"Nested {nested['folds']}-fold cross-validation on train+dev "
+      f"({man['training']['documents']} articles; C, combiner and threshold chosen inside "
+      "each training fold), F1 (precision / recall):")
+print()
+print("| label | learned combiner | max rule | difference |")
+print("|---|---:|---:|---:|")
+for l in labels:
+    a, b = lr["labels"][l], mx["labels"][l]
+    print(f"| {l} | {a['f1']:.3f} ({a['precision']:.3f} / {a['recall']:.3f}) | "
+          f"{b['f1']:.3f} ({b['precision']:.3f} / {b['recall']:.3f}) | "
+          f"{a['f1'] - b['f1']:+.3f} |")
+print(f"| **macro-F1** | **{lr['macro_f1']:.3f}** | **{mx['macro_f1']:.3f}** | "
+      f"**{lr['macro_f1'] - mx['macro_f1']:+.3f}** |")
+print(f"| micro-F1 | {lr['micro_f1']:.3f} | {mx['micro_f1']:.3f} | "
+      f"{lr['micro_f1'] - mx['micro_f1']:+.3f} |")
+print()
+print("The example article (models/corpus/example-article.txt), trained on train+dev:")
+print()
+print("| label | probability | threshold | margin |")
+print("|---|---:|---:|---:|")
+for l in json.load(open(f"{tmp}/example.json"))["labels"]:
+    print(f"| {l['label']} | {l['probability']:.3f} | {l['threshold']:.2f} | "
+          f"{l['probability'] - l['threshold']:+.3f} |")
 PY

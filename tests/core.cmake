@@ -8,7 +8,9 @@
 #
 #   core_tokenize core_html core_article   text in: tokens, markup, messages
 #   core_svmfile core_evaluate core_platt  strict libsvm reader, metrics, calibration
-#   core_model_load                        every way a model directory can be broken
+#   core_combine                           the learned combiner: fit, inputs, manifest form,
+#                                          nested cross-validation with a rare label
+#   core_model_load                        every way a model directory can be broken; format 1
 #   core_parity                            collapsed weights == libsvm on dev.jsonl
 #   core_encode                            output records == a jansson-built reference
 #   core_determinism                       two trainings, byte-identical models
@@ -52,6 +54,7 @@ nc_core_test(article)
 nc_core_test(svmfile)
 nc_core_test(evaluate)
 nc_core_test(platt)
+nc_core_test(combine TIMEOUT 120)
 
 # The shared fixture models (see make_fixtures.sh).
 add_test(NAME core_fixtures

@@ -183,9 +183,34 @@ void nc_linear_dot(const nc_linear *l, const struct nc_svec *x, double *dec)
     }
 }
 
-int nc_linear_score(const nc_linear *l, const nc_featurizer *f, nc_fscratch *s, struct nc_svec *v,
-                    const char *title, size_t tlen, const char *body, size_t blen, double *dec)
+double nc_label_score_max(const struct nc_label_score *s)
 {
+    return s->npassages && s->pmax > s->doc ? s->pmax : s->doc;
+}
+
+/* Folds passage p's decisions into the best two of each label. */
+static void note_passage(struct nc_scores *out, const double *pdec, size_t p)
+{
+    for (size_t k = 0; k < out->nlabels; k++) {
+        struct nc_label_score *ls = &out->label[k];
+        if (ls->npassages++ == 0 || pdec[k] > ls->pmax) {
+            ls->p2nd = ls->pmax;
+            ls->pmax = pdec[k];
+            ls->best = (uint32_t)p + 1;
+        } else if (ls->npassages == 2 || pdec[k] > ls->p2nd) {
+            ls->p2nd = pdec[k];
+        }
+    }
+}
+
+int nc_linear_score(const nc_linear *l, const nc_featurizer *f, nc_fscratch *s, struct nc_svec *v,
+                    const char *title, size_t tlen, const char *body, size_t blen,
+                    struct nc_scores *out)
+{
+    size_t L = l->nlabels;
+    double dec[NC_LINEAR_MAX_LABELS];
+    out->nlabels = L;
+    memset(out->label, 0, L * sizeof(out->label[0]));
     if (nc_features_extract(f, s, title, tlen, body, blen) != 0)
         return -1;
     size_t nocc;
@@ -200,6 +225,8 @@ int nc_linear_score(const nc_linear *l, const nc_featurizer *f, nc_fscratch *s, 
             return -1;
         nc_linear_dot(l, v, dec);
     }
+    for (size_t k = 0; k < L; k++)
+        out->label[k].doc = dec[k];
     enum { MAXP = 64 };
     size_t stack[MAXP][2];
     size_t np = nc_features_passages(f, s, NULL, 0);
@@ -209,12 +236,10 @@ int nc_linear_score(const nc_linear *l, const nc_featurizer *f, nc_fscratch *s, 
     if (!ranges)
         return -1;
     nc_features_passages(f, s, ranges, np);
-    double pdec[NC_LINEAR_MAX_LABELS];
-    size_t L = l->nlabels;
     int rc = 0;
     for (size_t p = 0; p < np; p++) {
         if (l->rows) {
-            if (slots_score(l, s, &x, ranges[p][0], ranges[p][1], pdec) == 0)
+            if (slots_score(l, s, &x, ranges[p][0], ranges[p][1], dec) == 0)
                 continue;
         } else {
             if (nc_features_vector(f, s, ranges[p][0], ranges[p][1], v) != 0) {
@@ -223,11 +248,9 @@ int nc_linear_score(const nc_linear *l, const nc_featurizer *f, nc_fscratch *s, 
             }
             if (v->n == 0)
                 continue;
-            nc_linear_dot(l, v, pdec);
+            nc_linear_dot(l, v, dec);
         }
-        for (size_t k = 0; k < L; k++)
-            if (pdec[k] > dec[k])
-                dec[k] = pdec[k];
+        note_passage(out, dec, p);
     }
     if (ranges != stack)
         free(ranges);

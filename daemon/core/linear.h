@@ -5,7 +5,9 @@
  * <w, x> + b. nc_linear holds w for every label interleaved by feature
  * (w[idx * nlabels + label]) so one article costs one pass over its
  * non-zeros. nc_linear_score() is THE scoring path: training's
- * cross-validation and serving both call it, so their scores agree.
+ * cross-validation and serving both call it, so their scores agree. It
+ * scores the whole document and every passage of a long body; what a label
+ * makes of those scores is the combiner's business (combine.h).
  */
 #ifndef NC_LINEAR_H
 #define NC_LINEAR_H
@@ -18,6 +20,23 @@
 struct svm_model;
 
 #define NC_LINEAR_MAX_LABELS 64
+
+/* One label's decision values over an article. */
+struct nc_label_score {
+    double doc;         /* the whole document */
+    double pmax, p2nd;  /* the best and second-best passage (with 1 and 2+ passages) */
+    uint32_t npassages; /* passages scored: those with at least one kept feature */
+    uint32_t best;      /* 1-based index of the best passage among all passages; 0: none */
+};
+
+/* Every label's scores of one article. */
+struct nc_scores {
+    size_t nlabels;
+    struct nc_label_score label[NC_LINEAR_MAX_LABELS];
+};
+
+/* The maximum over the document and its passages (the max rule's decision). */
+double nc_label_score_max(const struct nc_label_score *s);
 
 typedef struct nc_linear {
     size_t nlabels;
@@ -48,13 +67,15 @@ int nc_linear_pack(nc_linear *l, const nc_featurizer *f);
 void nc_linear_dot(const nc_linear *l, const struct nc_svec *x, double *dec);
 
 /*
- * Scores an article: decision value per label = max over the whole-document
- * vector and every passage vector (featurize.h). `v` is caller scratch.
- * With a scoring table (nc_linear_pack) tf-idf weighting, normalisation and
- * the dot products are fused into one pass over the distinct features; the
- * values are those of nc_features_vector() + nc_linear_dot().
+ * Scores an article: per label, the decision of the whole-document vector
+ * and the best two of its passage vectors (featurize.h). `v` is caller
+ * scratch. With a scoring table (nc_linear_pack) tf-idf weighting,
+ * normalisation and the dot products are fused into one pass over the
+ * distinct features; the values are those of nc_features_vector() +
+ * nc_linear_dot(). A passage without any kept feature is not scored.
  */
 int nc_linear_score(const nc_linear *l, const nc_featurizer *f, nc_fscratch *s, struct nc_svec *v,
-                    const char *title, size_t tlen, const char *body, size_t blen, double *dec);
+                    const char *title, size_t tlen, const char *body, size_t blen,
+                    struct nc_scores *out);
 
 #endif

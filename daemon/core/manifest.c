@@ -6,31 +6,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-int nc_valid_label(const char *s)
+/* True when s is 1..max bytes of [a-z0-9._-], and with upper case also [A-Z]. */
+static int valid_chars(const char *s, size_t max, int upper)
 {
     size_t n = strlen(s);
-    if (n == 0 || n > 63)
+    if (n == 0 || n > max)
         return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (upper && *p >= 'A' && *p <= 'Z') ||
+              (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-'))
             return 0;
-    }
     return 1;
+}
+
+int nc_valid_label(const char *s)
+{
+    return valid_chars(s, 63, 0);
 }
 
 int nc_valid_name(const char *s)
 {
-    size_t n = strlen(s);
-    if (n == 0 || n > 127)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
+    return valid_chars(s, 127, 1);
 }
 
 static int read_u32(const char **p, uint32_t *out)

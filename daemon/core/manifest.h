@@ -1,16 +1,17 @@
 /*
- * manifest.h - the model directory format (version 1).
+ * manifest.h - the model directory format (version 2).
  *
  *   <dir>/manifest.json   format, name, version, labels with thresholds and
- *                         Platt parameters, feature settings, checksums,
+ *                         combiners (combine.h), feature settings, checksums,
  *                         training data checksum, cross-validation metrics
  *   <dir>/<label>.svm     one libsvm model file per label (svm-predict can
  *                         read it); classes +1 (label) and -1
  *   <dir>/df.tsv          document frequencies of the feature buckets, from
  *                         which the IDF table is computed at load
  *
- * Shared by the loader (model.c) and the writer (train.c) so the two agree on
- * every key.
+ * Shared by the loader (model.c) and the writer (train/) so the two agree on
+ * every key. Version 1 differs only in the labels: no "rule", every label
+ * is the max rule with its "platt" sigmoid; such models still load.
  */
 #ifndef NC_MANIFEST_H
 #define NC_MANIFEST_H
@@ -19,7 +20,7 @@
 #include <stdint.h>
 
 #define NC_MODEL_FORMAT "newsclf-model"
-#define NC_MODEL_FORMAT_VERSION 1
+#define NC_MODEL_FORMAT_VERSION 2
 #define NC_MANIFEST_FILE "manifest.json"
 #define NC_DF_FILE "df.tsv"
 #define NC_DF_MAGIC "newsclf-df 1"

@@ -3,7 +3,6 @@
 #include "core/model.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +11,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "core/combine.h"
 #include "core/featurize.h"
 #include "core/linear.h"
 #include "core/manifest.h"
-#include "core/platt.h"
 #include "core/svmfile.h"
 #include "base/util.h"
 
@@ -27,7 +26,7 @@
 struct label {
     char name[NC_LABEL_MAX];
     double threshold;
-    struct nc_platt platt;
+    struct nc_combine comb;
 };
 
 struct nc_model {
@@ -44,6 +43,7 @@ struct nc_model {
 struct nc_workspace {
     nc_fscratch *fs;
     struct nc_svec v;
+    struct nc_scores scores; /* of the last classification */
 };
 
 /* Errors name the model directory once, then the detail. */
@@ -145,10 +145,13 @@ static int parse_features(json_t *fj, struct nc_feature_settings *fs, const char
     }
     if (get_uint(fj, "min_df", &fs->min_df))
         ERR("manifest: features.min_df missing or not an integer");
-    json_t *tw = json_object_get(fj, "title_weight");
+    json_t *tw = json_object_get(fj, "title_weight"), *sh = json_object_get(fj, "strip_html");
     if (!json_is_number(tw))
         ERR("manifest: features.title_weight missing");
+    if (!json_is_boolean(sh))
+        ERR("manifest: features.strip_html must be true or false");
     fs->title_weight = json_number_value(tw);
+    fs->strip_html = json_is_true(sh);
     json_t *pj = json_object_get(fj, "passages");
     if (json_is_object(pj)) {
         if (get_uint(pj, "words", &fs->passage_words) || get_uint(pj, "stride", &fs->passage_stride) ||
@@ -157,10 +160,6 @@ static int parse_features(json_t *fj, struct nc_feature_settings *fs, const char
     } else if (!json_is_null(pj)) {
         ERR("manifest: features.passages must be an object or null");
     }
-    json_t *sh = json_object_get(fj, "strip_html");
-    if (!json_is_boolean(sh))
-        ERR("manifest: features.strip_html must be true or false");
-    fs->strip_html = json_is_true(sh);
     json_t *sw = json_object_get(fj, "stopwords");
     if (!json_is_array(sw))
         ERR("manifest: features.stopwords must be an array");
@@ -244,6 +243,7 @@ int nc_model_load(const char *dir, nc_model **out, char *err, size_t errlen)
     struct nc_feature_settings fs = {0};
     size_t len;
     char path[4096], e[300];
+    int rc = -1;
     *out = NULL;
     if (!m)
         ERR("out of memory");
@@ -266,6 +266,7 @@ int nc_model_load(const char *dir, nc_model **out, char *err, size_t errlen)
     if (json_integer_value(fv) > NC_MODEL_FORMAT_VERSION)
         ERR("model format version %lld is newer than this newsclf supports (%d): upgrade newsclf",
             (long long)json_integer_value(fv), NC_MODEL_FORMAT_VERSION);
+    int format_version = (int)json_integer_value(fv);
     const char *name = get_str(root, "name"), *version = get_str(root, "version");
     if (!name || !nc_valid_name(name) || !version || !nc_valid_name(version))
         ERR("manifest: name and version must be strings of [A-Za-z0-9._-]");
@@ -316,13 +317,8 @@ int nc_model_load(const char *dir, nc_model **out, char *err, size_t errlen)
         if (!json_is_number(th) || !(json_number_value(th) > 0 && json_number_value(th) < 1))
             ERR("manifest: labels[%zu].threshold must be a probability in (0, 1)", k);
         m->label[k].threshold = json_number_value(th);
-        json_t *pl = json_object_get(lj, "platt");
-        json_t *A = json_object_get(pl, "A"), *B = json_object_get(pl, "B");
-        if (!json_is_number(A) || !json_is_number(B) || !isfinite(json_number_value(A)) ||
-            !isfinite(json_number_value(B)))
-            ERR("manifest: labels[%zu].platt must have numbers A and B", k);
-        m->label[k].platt.A = json_number_value(A);
-        m->label[k].platt.B = json_number_value(B);
+        if (nc_combine_from_json(lj, format_version, k, &m->label[k].comb, e, sizeof(e)) != 0)
+            ERR("%s", e);
         const char *file = get_str(lj, "file"), *sha = get_str(lj, "sha");
         if (!file || !plain_file_name(file) || !sha)
             ERR("manifest: labels[%zu] needs a plain \"file\" name and its \"sha\"", k);
@@ -331,13 +327,9 @@ int nc_model_load(const char *dir, nc_model **out, char *err, size_t errlen)
     }
     if (nc_linear_pack(&m->lin, m->feat) != 0)
         ERR("out of memory");
-    free(fs.stopwords);
-    json_decref(root);
-    free(mdata);
-    free(dfdata);
-    free(df);
     *out = m;
-    return 0;
+    m = NULL;
+    rc = 0;
 fail:
 fail_quiet:
     free(fs.stopwords);
@@ -346,7 +338,7 @@ fail_quiet:
     free(dfdata);
     free(df);
     nc_model_free(m);
-    return -1;
+    return rc;
 }
 
 void nc_model_free(nc_model *m)
@@ -424,35 +416,38 @@ const nc_linear *nc_model_linear(const nc_model *m)
     return &m->lin;
 }
 
-double nc_model_prob(const nc_model *m, size_t i, double decision)
+const struct nc_combine *nc_model_combiner(const nc_model *m, size_t i)
 {
-    return nc_platt_prob(&m->label[i].platt, decision);
+    return &m->label[i].comb;
 }
 
 nc_workspace *nc_workspace_new(const nc_model *m)
 {
     nc_workspace *ws = calloc(1, sizeof(*ws));
-    if (!ws)
-        return NULL;
-    if (!(ws->fs = nc_fscratch_new(m->feat))) {
+    if (ws && !(ws->fs = nc_fscratch_new(m->feat))) {
         free(ws);
-        return NULL;
+        ws = NULL;
     }
     return ws;
 }
 
 void nc_workspace_free(nc_workspace *ws)
 {
-    if (!ws)
-        return;
-    nc_fscratch_free(ws->fs);
-    nc_svec_release(&ws->v);
-    free(ws);
+    if (ws) {
+        nc_fscratch_free(ws->fs);
+        nc_svec_release(&ws->v);
+        free(ws);
+    }
 }
 
 nc_fscratch *nc_workspace_fscratch(nc_workspace *ws)
 {
     return ws->fs;
+}
+
+const struct nc_scores *nc_workspace_scores(const nc_workspace *ws)
+{
+    return &ws->scores;
 }
 
 /* "en-GB" matches "en": compare the primary subtag, case-insensitively. */
@@ -479,13 +474,15 @@ int nc_model_classify(const nc_model *m, nc_workspace *ws, const nc_article *a, 
     }
     size_t tlen, blen;
     const char *title = nc_article_title(a, &tlen), *body = nc_article_body(a, &blen);
-    if (nc_linear_score(&m->lin, m->feat, ws->fs, &ws->v, title, tlen, body, blen, r->decision) !=
+    if (nc_linear_score(&m->lin, m->feat, ws->fs, &ws->v, title, tlen, body, blen, &ws->scores) !=
         0) {
         snprintf(err, errlen, "out of memory while classifying");
         return -1;
     }
     for (size_t k = 0; k < m->nlabels; k++) {
-        r->prob[k] = nc_platt_prob(&m->label[k].platt, r->decision[k]);
+        const struct nc_label_score *ls = &ws->scores.label[k];
+        r->decision[k] = nc_label_score_max(ls);
+        r->prob[k] = nc_combine_prob(&m->label[k].comb, ls);
         r->on[k] = r->prob[k] >= m->label[k].threshold;
     }
     return 0;

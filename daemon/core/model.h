@@ -1,6 +1,7 @@
 /*
  * model.h - a loaded model directory: labels, thresholds, feature settings,
- * IDF table and one collapsed linear SVM (w, b) per label.
+ * IDF table, one collapsed linear SVM (w, b) per label and each label's
+ * combiner of document and passage scores (combine.h).
  *
  * Loading validates everything (manifest, checksums, the libsvm files through
  * our strict reader before libsvm's own loader sees them) and refuses a
@@ -30,8 +31,8 @@ enum nc_skip { NC_SKIP_NONE = 0, NC_SKIP_LANGUAGE };
 typedef struct nc_result {
     size_t nlabels;
     enum nc_skip skipped;         /* NC_SKIP_LANGUAGE: no scores, no labels */
-    double decision[NC_MAX_LABELS]; /* raw SVM decision value (max over passages) */
-    double prob[NC_MAX_LABELS];     /* Platt probability of the decision value */
+    double decision[NC_MAX_LABELS]; /* raw SVM decision value (max over document and passages) */
+    double prob[NC_MAX_LABELS];     /* the combiner's probability (combine.h) */
     unsigned char on[NC_MAX_LABELS];/* prob >= threshold */
 } nc_result;
 
@@ -61,10 +62,14 @@ int nc_model_classify(const nc_model *m, nc_workspace *ws, const nc_article *a, 
 struct nc_featurizer;
 struct nc_linear;
 struct nc_fscratch;
+struct nc_combine;
+struct nc_scores;
 const struct nc_featurizer *nc_model_featurizer(const nc_model *m);
 const struct nc_linear *nc_model_linear(const nc_model *m);
 struct nc_fscratch *nc_workspace_fscratch(nc_workspace *ws);
-/* Platt probability of a decision value for label i. */
-double nc_model_prob(const nc_model *m, size_t i, double decision);
+/* Label i's combiner of document and passage scores. */
+const struct nc_combine *nc_model_combiner(const nc_model *m, size_t i);
+/* The per-label document and passage scores of ws's last classification. */
+const struct nc_scores *nc_workspace_scores(const nc_workspace *ws);
 
 #endif

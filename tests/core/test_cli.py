@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-"""CLI round trips of `newsclf` (daemon/cli.c), run by ctest as core_cli.
+"""CLI round trips of `newsclf` (daemon/cli/), run by ctest as core_cli.
 
 usage: test_cli.py NEWSCLF CORPUS_DIR FIXTURE_MODEL_DIR
 
 Exit codes under test: 0 ok, 1 runtime error, 2 usage error. Checks --help
 of every command, usage errors, a missing model, classify output records
 (JSON lines and --format text, error records with their reason codes),
-eval --json (and its agreement with classify), explain, and a
-train -> eval -> classify round trip on a small subset.
+eval --json (and its agreement with classify), explain, a
+train -> eval -> classify round trip on a small subset, and a cross-validated
+training (learned combiner, nested figures, --idf-data, --combine max).
 """
+import gzip
 import json
 import os
 import shutil
@@ -468,10 +470,76 @@ def test_train_eval_round_trip():
         shutil.rmtree(tmp)
 
 
+def test_train_cross_validated():
+    """Cross-validation: the learned combiner (and --combine max), nested figures,
+    --idf-data (gzip), explain's combiner inputs."""
+    tmp = tempfile.mkdtemp(prefix="newsclf-cli-")
+    try:
+        with open(f"{CORPUS}/train.jsonl", encoding="utf-8") as f:
+            lines = f.readlines()
+        subset = f"{tmp}/train300.jsonl"
+        with open(subset, "w") as g:
+            g.writelines(lines[:300])
+        unlabeled = f"{tmp}/unlabeled.jsonl.gz"
+        with gzip.open(unlabeled, "wt", encoding="utf-8") as g:
+            for line in lines[300:500]:
+                a = json.loads(line)
+                del a["labels"]
+                g.write(json.dumps(a) + "\n")
+        common = ["--data", subset, "--folds", "3", "--C", "1", "--jobs", "2",
+                  "--word-bits", "16", "--char-bits", "16"]
+        rc, out, err = run(["train"] + common + ["--idf-data", unlabeled, "--out", f"{tmp}/l"],
+                           expect_rc=0)
+        check("nested cross-validation" in err and "macro-F1" in err,
+              f"training logs the nested figures: {err[-600:]!r}")
+        with open(f"{tmp}/l/manifest.json") as f:
+            man = json.load(f)
+        tr = man["training"]
+        check(man["format_version"] == 2 and tr["combine"] == "learned" and tr["nested_cv"],
+              "learned combiner and nested cross-validation by default")
+        check(tr["idf_files"] == ["unlabeled.jsonl.gz"] and tr["idf_documents"] == 200,
+              f"--idf-data recorded: {tr.get('idf_files')} {tr.get('idf_documents')}")
+        check(int(open(f"{tmp}/l/df.tsv").readline().split()[3]) == 500,
+              "df.tsv counts the labeled and the unlabeled articles")
+        nested = man["cv"]["nested"]
+        check(nested["folds"] == 3 and set(nested) == {"folds", "learned", "max"} and
+              list(nested["learned"]["labels"]) == LABELS, "manifest: nested figures")
+        check(all(l["rule"] == "learned" and len(l["combiner"]["weights"]) == 5
+                  for l in man["labels"]), "every label has a learned combiner")
+        example = f"{CORPUS}/example-article.txt"
+        rc, out, _ = run(["explain", "--model", f"{tmp}/l", example], expect_rc=0)
+        check("combiner:" in out and "passage_max" in out and "(passage " in out,
+              "explain shows the combiner's inputs and the best passage")
+        rc, out, _ = run(["explain", "--model", f"{tmp}/l", "--json", example], expect_rc=0)
+        comb = json.loads(out)["labels"][0]["combiner"]
+        check(comb["rule"] == "learned" and list(comb["inputs"]) == [
+            "document", "passage_max", "passage_top2_mean", "log1p_passages", "has_passages"]
+              and isinstance(comb["best_passage"], int), f"explain --json: combiner {comb}")
+        rc, out, err = run(["train"] + common + ["--combine", "max", "--no-nested", "--quiet",
+                                                 "--out", f"{tmp}/m"], expect_rc=0)
+        with open(f"{tmp}/m/manifest.json") as f:
+            man = json.load(f)
+        check(all(l["rule"] == "max" and "platt" in l for l in man["labels"]) and
+              "nested" not in man["cv"] and not man["training"]["nested_cv"],
+              "--combine max --no-nested")
+        run(["train"] + common + ["--combine", "mean", "--out", f"{tmp}/x"], expect_rc=2)
+        rc, out, err = run(["train"] + common + ["--idf-data", f"{tmp}/none.gz", "--quiet",
+                                                 "--out", f"{tmp}/x"], expect_rc=1)
+        check(one_line(err) and "none.gz" in err, f"missing --idf-data file: {err!r}")
+        bad = f"{tmp}/bad.jsonl"
+        with open(bad, "w") as g:
+            g.write('{"title": "fine"}\nplain text is fine too\n{"title": \n')
+        rc, out, err = run(["train"] + common + ["--idf-data", bad, "--quiet",
+                                                 "--out", f"{tmp}/x"], expect_rc=1)
+        check(one_line(err) and f"{bad}:3: invalid_json" in err, f"bad --idf-data: {err!r}")
+    finally:
+        shutil.rmtree(tmp)
+
+
 def main():
     for fn in (test_help, test_usage_errors, test_missing_model, test_classify_jsonl,
                test_classify_text, test_classify_options, test_eval_json_matches_classify,
-               test_explain, test_train_eval_round_trip):
+               test_explain, test_train_eval_round_trip, test_train_cross_validated):
         test(fn)
     if failures:
         print(f"\n{len(failures)} check(s) failed:")

@@ -1,8 +1,9 @@
 /*
- * test_determinism.c - training is reproducible (daemon/train.h): the same
- * 600 articles with 3-fold cross-validation over C in {0.5, 1} and
- * SOURCE_DATE_EPOCH set give byte-identical model directories, whatever the
- * number of worker processes; the manifest's "created" is that time.
+ * test_determinism.c - training is reproducible (daemon/train/train.h): the
+ * same 600 articles with 3-fold cross-validation over C in {0.5, 1} (nested
+ * cross-validation and the learned combiner included) and SOURCE_DATE_EPOCH
+ * set give byte-identical model directories, whatever the number of worker
+ * processes; the manifest's "created" is that time.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -131,6 +132,13 @@ static void test_same_data_same_bytes(void **state)
     assert_int_equal(json_integer_value(json_object_get(tr, "documents")), 600);
     assert_int_equal(json_integer_value(json_object_get(tr, "folds")), 3);
     assert_int_equal(json_array_size(json_object_get(tr, "C_grid")), 2);
+    assert_int_equal(json_integer_value(json_object_get(m, "format_version")), 2);
+    assert_string_equal(json_string_value(json_object_get(tr, "combine")), "learned");
+    assert_true(json_is_true(json_object_get(tr, "nested_cv")));
+    json_t *nested = json_object_get(json_object_get(m, "cv"), "nested");
+    assert_int_equal(json_integer_value(json_object_get(nested, "folds")), 3);
+    assert_true(json_is_number(json_object_get(json_object_get(nested, "learned"), "macro_f1")));
+    assert_true(json_is_number(json_object_get(json_object_get(nested, "max"), "macro_f1")));
     json_t *labels = json_object_get(m, "labels");
     assert_int_equal(json_array_size(labels), 4);
     for (size_t k = 0; k < 4; k++) {
@@ -140,6 +148,10 @@ static void test_same_data_same_bytes(void **state)
         double th = json_number_value(json_object_get(l, "threshold"));
         assert_true(th >= 0.05 && th <= 0.95);
         assert_non_null(json_object_get(l, "cv"));
+        assert_string_equal(json_string_value(json_object_get(l, "rule")), "learned");
+        assert_int_equal(json_array_size(json_object_get(json_object_get(l, "combiner"),
+                                                         "weights")),
+                         5);
     }
     json_decref(m);
 

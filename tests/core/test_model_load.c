@@ -1,7 +1,8 @@
 /*
- * test_model_load.c - nc_model_load() (daemon/model.h) on the valid fixture
- * model and on one broken copy of it per failure mode: each must be refused
- * with its own one-line "model <dir>: ..." reason.
+ * test_model_load.c - nc_model_load() (daemon/core/model.h) on the valid
+ * fixture model and on one broken copy of it per failure mode: each must be
+ * refused with its own one-line "model <dir>: ..." reason. A manifest of the
+ * previous format version (1) still loads, with the max rule.
  *
  * Every case copies NC_TEST_FIXTURES/tiny (built by the core_fixtures test,
  * with small hash spaces so that a hundred loads stay fast) into a fresh
@@ -24,6 +25,7 @@
 #include <string.h>
 
 #include "core/article.h"
+#include "core/combine.h"
 #include "core/model.h"
 #include "testutil.h"
 #include "base/util.h"
@@ -224,6 +226,52 @@ static nc_model *load_ok(const char *dir)
     return m;
 }
 
+/* A model with the example article classified. */
+struct example {
+    nc_model *m;
+    nc_workspace *ws;
+    nc_article *a;
+    char *text;
+    nc_result r;
+};
+
+static void example_open(struct example *ex, const char *dir)
+{
+    char path[4200], err[512];
+    size_t len;
+    ex->m = load_ok(dir);
+    snprintf(path, sizeof(path), "%s/example-article.txt", NC_TEST_CORPUS);
+    ex->text = tu_read(path, &len);
+    ex->a = nc_article_new();
+    ex->ws = nc_workspace_new(ex->m);
+    assert_non_null(ex->text);
+    assert_non_null(ex->a);
+    assert_non_null(ex->ws);
+    assert_int_equal(nc_article_parse(ex->a, ex->text, len, 0, err, sizeof(err)), NC_ART_OK);
+    assert_int_equal(nc_model_classify(ex->m, ex->ws, ex->a, &ex->r, err, sizeof(err)), 0);
+}
+
+static void example_close(struct example *ex)
+{
+    nc_workspace_free(ex->ws);
+    nc_article_free(ex->a);
+    free(ex->text);
+    nc_model_free(ex->m);
+}
+
+/* Computes label k's probability from its scores as combine.h defines it. */
+static double prob_by_hand(const nc_model *m, size_t k, const struct nc_label_score *ls)
+{
+    const struct nc_combine *c = nc_model_combiner(m, k);
+    if (c->rule == NC_COMBINE_MAX)
+        return nc_platt_prob(&c->platt, nc_label_score_max(ls));
+    double x[NC_COMBINE_NIN], z = c->bias;
+    nc_combine_inputs(ls, x);
+    for (size_t i = 0; i < NC_COMBINE_NIN; i++)
+        z += c->w[i] * x[i];
+    return 1.0 / (1.0 + exp(-z));
+}
+
 /* ---- the valid model ---- */
 
 static void test_fixture_loads(void **state)
@@ -252,42 +300,35 @@ static void test_fixture_loads(void **state)
     assert_int_equal(nc_model_set_threshold(m, "trade", 0.0, err, sizeof(err)), -1);
     assert_int_equal(nc_model_set_threshold(m, "trade", NAN, err, sizeof(err)), -1);
 
+    nc_model_free(m);
+
     /* classify the shipped example article */
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/example-article.txt", NC_TEST_CORPUS);
-    size_t len;
-    char *text = tu_read(path, &len);
-    assert_non_null(text);
-    nc_article *a = nc_article_new();
-    nc_workspace *ws = nc_workspace_new(m);
-    assert_non_null(a);
-    assert_non_null(ws);
-    assert_int_equal(nc_article_parse(a, text, len, 0, err, sizeof(err)), NC_ART_OK);
-    nc_result r;
-    assert_int_equal(nc_model_classify(m, ws, a, &r, err, sizeof(err)), 0);
+    struct example ex;
+    example_open(&ex, fixture);
+    nc_result r = ex.r;
     assert_int_equal(r.nlabels, 4);
     assert_int_equal(r.skipped, NC_SKIP_NONE);
     for (size_t k = 0; k < 4; k++) {
         assert_true(isfinite(r.decision[k]));
-        assert_true(r.prob[k] == nc_model_prob(m, k, r.decision[k]));
-        assert_int_equal(r.on[k], r.prob[k] >= nc_model_threshold(m, k));
+        const struct nc_label_score *ls = &nc_workspace_scores(ex.ws)->label[k];
+        assert_true(r.decision[k] == nc_label_score_max(ls));
+        assert_true(r.prob[k] == nc_combine_prob(nc_model_combiner(ex.m, k), ls));
+        assert_true(r.prob[k] == prob_by_hand(ex.m, k, ls));
+        assert_int_equal(r.on[k], r.prob[k] >= nc_model_threshold(ex.m, k));
     }
     /* a language the model was not trained for is skipped */
     const char *de = "{\"title\": \"Sanktionen\", \"lang\": \"de\"}";
-    assert_int_equal(nc_article_parse(a, de, strlen(de), 0, err, sizeof(err)), NC_ART_OK);
-    assert_int_equal(nc_model_classify(m, ws, a, &r, err, sizeof(err)), 0);
+    assert_int_equal(nc_article_parse(ex.a, de, strlen(de), 0, err, sizeof(err)), NC_ART_OK);
+    assert_int_equal(nc_model_classify(ex.m, ex.ws, ex.a, &r, err, sizeof(err)), 0);
     assert_int_equal(r.skipped, NC_SKIP_LANGUAGE);
     for (size_t k = 0; k < 4; k++)
         assert_false(r.on[k]);
     /* "en-GB" matches "en" */
     const char *gb = "{\"title\": \"Sanctions\", \"lang\": \"EN-gb\"}";
-    assert_int_equal(nc_article_parse(a, gb, strlen(gb), 0, err, sizeof(err)), NC_ART_OK);
-    assert_int_equal(nc_model_classify(m, ws, a, &r, err, sizeof(err)), 0);
+    assert_int_equal(nc_article_parse(ex.a, gb, strlen(gb), 0, err, sizeof(err)), NC_ART_OK);
+    assert_int_equal(nc_model_classify(ex.m, ex.ws, ex.a, &r, err, sizeof(err)), 0);
     assert_int_equal(r.skipped, NC_SKIP_NONE);
-    nc_workspace_free(ws);
-    nc_article_free(a);
-    free(text);
-    nc_model_free(m);
+    example_close(&ex);
     nc_model_free(NULL);
 }
 
@@ -367,8 +408,8 @@ static void test_format_version(void **state)
 {
     (void)state;
     struct work *w = work_new();
-    json_object_set_new(w->manifest, "format_version", json_integer(2));
-    expect_fail(w, "model format version 2 is newer than this newsclf supports (1)");
+    json_object_set_new(w->manifest, "format_version", json_integer(3));
+    expect_fail(w, "model format version 3 is newer than this newsclf supports (2)");
     json_object_set_new(w->manifest, "format_version", json_integer(0));
     expect_fail(w, "format_version missing or invalid");
     json_object_set_new(w->manifest, "format_version", json_string("1"));
@@ -513,6 +554,111 @@ static void test_label_file_names(void **state)
     struct work *w = work_new();
     json_object_del(label_obj(w, 0), "sha");
     expect_fail(w, "labels[0] needs a plain \"file\" name and its \"sha\"");
+    work_free(w);
+}
+
+/* Classifies the example article with the model in dir; its label scores into ls. */
+static void classify_example(const char *dir, nc_result *r, struct nc_label_score *ls,
+                             double *by_hand)
+{
+    struct example ex;
+    example_open(&ex, dir);
+    const struct nc_scores *sc = nc_workspace_scores(ex.ws);
+    *r = ex.r;
+    assert_int_equal(sc->nlabels, r->nlabels);
+    for (size_t k = 0; k < r->nlabels; k++) {
+        ls[k] = sc->label[k];
+        by_hand[k] = prob_by_hand(ex.m, k, &ls[k]);
+    }
+    example_close(&ex);
+}
+
+/*
+ * A model of format version 1 (no "rule": every label is the max rule with
+ * its "platt") still loads and classifies as before: Platt's sigmoid of the
+ * maximum over the document and its passages.
+ */
+static void test_previous_format_version(void **state)
+{
+    (void)state;
+    struct work *w = work_new();
+    json_object_set_new(w->manifest, "format_version", json_integer(1));
+    json_t *labels = json_object_get(w->manifest, "labels");
+    for (size_t k = 0; k < json_array_size(labels); k++) {
+        json_t *l = json_array_get(labels, k);
+        assert_int_equal(json_object_del(l, "rule"), 0);
+        json_object_set_new(l, "platt", json_pack("{s:f,s:f}", "A", -3.0 - (double)k, "B", 0.25));
+    }
+    /* its Platt parameters are what it must have */
+    json_t *platt2 = json_deep_copy(json_object_get(json_array_get(labels, 2), "platt"));
+    json_object_del(json_array_get(labels, 2), "platt");
+    expect_fail(w, "labels[2].platt must have numbers A and B");
+    json_object_set_new(json_array_get(labels, 2), "platt", platt2);
+    /* a "rule" or "combiner" in a version 1 manifest means nothing */
+    json_object_set_new(json_array_get(labels, 1), "rule", json_string("learned"));
+    work_save_manifest(w);
+    nc_result r;
+    struct nc_label_score ls[NC_MAX_LABELS];
+    double by_hand[NC_MAX_LABELS];
+    classify_example(w->dir, &r, ls, by_hand);
+    work_free(w);
+    for (size_t k = 0; k < r.nlabels; k++) {
+        struct nc_platt p = {-3.0 - (double)k, 0.25};
+        assert_true(r.decision[k] == nc_label_score_max(&ls[k]));
+        assert_true(r.prob[k] == nc_platt_prob(&p, r.decision[k]));
+        assert_true(r.prob[k] == by_hand[k]);
+    }
+}
+
+/* A label's combiner in a version 2 manifest: the rule and the learned coefficients. */
+static void test_combiner(void **state)
+{
+    (void)state;
+    struct work *w = work_new();
+    json_t *l0 = label_obj(w, 0);
+    json_object_set_new(l0, "rule", json_string("mean"));
+    expect_fail(w, "labels[0].rule must be \"max\" or \"learned\"");
+    json_object_del(l0, "rule");
+    expect_fail(w, "labels[0].rule must be \"max\" or \"learned\"");
+    json_object_set_new(l0, "rule", json_string("learned"));
+    expect_fail(w, "labels[0].combiner.inputs are not [\"document\", \"passage_max\"");
+    /* the inputs in another order */
+    json_t *cj = json_pack("{s:[s,s,s,s,s],s:[f,f,f,f,f],s:f}", "inputs", "has_passages",
+                           "document", "passage_max", "passage_top2_mean", "log1p_passages",
+                           "weights", 1.5, 0.5, 0.25, -0.2, 0.1, "bias", -0.3);
+    json_object_set_new(l0, "combiner", cj);
+    expect_fail(w, "the model was built by an incompatible newsclf");
+    json_object_set_new(cj, "inputs", json_pack("[s,s,s,s,s]", "document", "passage_max",
+                                                "passage_top2_mean", "log1p_passages",
+                                                "has_passages"));
+    json_t *weights = json_object_get(cj, "weights");
+    json_array_set_new(weights, 2, json_real(2e6));
+    expect_fail(w, "labels[0].combiner needs 5 weights and a bias, numbers within");
+    json_array_set_new(weights, 2, json_string("0"));
+    expect_fail(w, "labels[0].combiner needs 5 weights");
+    json_array_set_new(weights, 2, json_real(0.25));
+    json_array_remove(weights, 4);
+    expect_fail(w, "labels[0].combiner needs 5 weights");
+    json_array_append_new(weights, json_real(0.1));
+    json_object_set_new(cj, "bias", json_null());
+    expect_fail(w, "labels[0].combiner needs 5 weights and a bias");
+    /* valid: the probability is the logistic of bias + weights . inputs */
+    json_object_set_new(cj, "bias", json_real(-0.3));
+    work_save_manifest(w);
+    nc_result r;
+    struct nc_label_score ls[NC_MAX_LABELS];
+    double by_hand[NC_MAX_LABELS];
+    classify_example(w->dir, &r, ls, by_hand);
+    assert_true(ls[0].npassages >= 2); /* the example article is long */
+    double x[NC_COMBINE_NIN];
+    nc_combine_inputs(&ls[0], x);
+    double z = -0.3 + 1.5 * ls[0].doc + 0.5 * ls[0].pmax + 0.25 * 0.5 * (ls[0].pmax + ls[0].p2nd) -
+               0.2 * log1p((double)ls[0].npassages) + 0.1;
+    assert_true(fabs(r.prob[0] - 1.0 / (1.0 + exp(-z))) < 1e-12);
+    for (size_t k = 0; k < r.nlabels; k++) {
+        assert_true(fabs(r.prob[k] - by_hand[k]) < 1e-12);
+        assert_int_equal(r.on[k], r.prob[k] >= 0.5);
+    }
     work_free(w);
 }
 
@@ -876,6 +1022,8 @@ int main(void)
         cmocka_unit_test(test_labels_array),
         cmocka_unit_test(test_threshold_out_of_range),
         cmocka_unit_test(test_platt_params),
+        cmocka_unit_test(test_previous_format_version),
+        cmocka_unit_test(test_combiner),
         cmocka_unit_test(test_label_file_names),
         cmocka_unit_test(test_missing_svm),
         cmocka_unit_test(test_truncated_svm),

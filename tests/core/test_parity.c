@@ -11,7 +11,9 @@
  * when that is -1 it is negated to get the decision for "has the label".
  * The served decision (nc_model_classify, fused scoring table, maximum over
  * the document and its passages) must equal the same maximum computed with
- * nc_features_vector() + nc_linear_dot().
+ * nc_features_vector() + nc_linear_dot(), and so must the served scores the
+ * combiners read (the document's, the best two passages', which passage is
+ * best, how many passages were scored).
  *
  * Models: the compact fixture (w folded into one support vector), the
  * full-SV fixture (libsvm's support vectors: the collapse sums them), copies
@@ -36,6 +38,7 @@
 #include <sys/wait.h>
 
 #include "core/article.h"
+#include "core/combine.h"
 #include "core/featurize.h"
 #include "core/linear.h"
 #include "core/model.h"
@@ -153,6 +156,34 @@ static void libsvm_decisions(struct svm_model *const *sm, size_t L, struct svm_n
     munmap(shared, bytes);
 }
 
+/* The best two passage decisions of one label, passage by passage (p: 0-based). */
+static void reference_top2(struct nc_label_score *w, double d, size_t p)
+{
+    w->npassages++;
+    if (w->npassages == 1 || d > w->pmax) {
+        w->p2nd = w->pmax;
+        w->pmax = d;
+        w->best = (uint32_t)p + 1;
+    } else if (w->npassages == 2 || d > w->p2nd) {
+        w->p2nd = d;
+    }
+}
+
+static void check_top2(const struct nc_label_score *got, const struct nc_label_score *want,
+                       double doc, const char *dir, size_t line)
+{
+    int same = fabs(got->doc - doc) < TOL && got->npassages == want->npassages;
+    if (same && want->npassages >= 1)
+        same = fabs(got->pmax - want->pmax) < TOL && got->best == want->best;
+    if (same && want->npassages >= 2)
+        same = fabs(got->p2nd - want->p2nd) < TOL;
+    if (!same)
+        fail_msg("%s: dev line %zu: served scores doc %.17g, %u passages, best %u (%.17g), "
+                 "second %.17g; reference doc %.17g, %u passages, best %u (%.17g), second %.17g",
+                 dir, line + 1, got->doc, got->npassages, got->best, got->pmax, got->p2nd, doc,
+                 want->npassages, want->best, want->pmax, want->p2nd);
+}
+
 /*
  * Compares libsvm and the collapsed weights on every `stride`-th dev article
  * (stride 1: all). When `decisions` is not NULL it receives ndev * nlabels
@@ -236,7 +267,9 @@ static void check_parity(const char *dir, size_t stride, double *decisions, stru
          * is nc_features_vector() + nc_linear_dot() on the same ranges.
          */
         double ref[NC_MAX_LABELS], pdec[NC_MAX_LABELS];
+        struct nc_label_score want[NC_MAX_LABELS];
         memcpy(ref, mine + q * L, L * sizeof(double));
+        memset(want, 0, sizeof(want));
         size_t np = nc_features_passages(f, fs, NULL, 0);
         size_t(*ranges)[2] = malloc((np + 1) * sizeof(*ranges));
         assert_non_null(ranges);
@@ -247,9 +280,11 @@ static void check_parity(const char *dir, size_t stride, double *decisions, stru
             if (v.n == 0)
                 continue;
             nc_linear_dot(lin, &v, pdec);
-            for (size_t k = 0; k < L; k++)
+            for (size_t k = 0; k < L; k++) {
                 if (pdec[k] > ref[k])
                     ref[k] = pdec[k];
+                reference_top2(&want[k], pdec[k], p);
+            }
         }
         free(ranges);
         st->passages += np;
@@ -263,6 +298,7 @@ static void check_parity(const char *dir, size_t stride, double *decisions, stru
                          dir, i + 1, nc_model_label(m, k), r.decision[k], np, ref[k]);
             if (diff > st->max_served_diff)
                 st->max_served_diff = diff;
+            check_top2(&nc_workspace_scores(ws)->label[k], &want[k], mine[q * L + k], dir, i);
         }
     }
 
