@@ -1,5 +1,6 @@
 # The source tree's shape (daemon/README.md): include edges between the parts,
-# folder READMEs naming every file, file and function sizes.
+# folder READMEs naming every file, docs/architecture.md naming every part,
+# file and function sizes.
 #   layout            tests/layout/check_layout.py on this tree
 #   layout_selftest   the check fails, naming each mistake, on a broken tree
 find_package(Python3 REQUIRED COMPONENTS Interpreter)

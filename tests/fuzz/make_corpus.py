@@ -180,7 +180,7 @@ def model(src):
     seed("manifest-no-passages.bin", 0, mani(feat("passages", None)))
     seed("manifest-no-char.bin", 0, mani(feat("char_ngrams", None)))
     seed("manifest-stopwords.bin", 0, mani(feat("stopwords", ["x", "", 3])))
-    seed("manifest-version.bin", 0, mani(lambda m: m.__setitem__("format_version", 2)))
+    seed("manifest-version.bin", 0, mani(lambda m: m.__setitem__("format_version", 3)))
     seed("manifest-langs.bin", 0, mani(lambda m: m.__setitem__("languages", [])))
     seed("manifest-dup-label.bin", 0,
          mani(lambda m: m["labels"].append(dict(m["labels"][0]))))
