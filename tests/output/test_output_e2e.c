@@ -38,12 +38,15 @@
 #include "kafka/output.h"
 
 #define NARTICLES 80
-#define ROUTE_MIN 0.05
 #define DEADLINE_MS 120000 /* ASan builds of both binaries on a shared machine */
 
 extern char **environ;
 
 static const char *newsclfd_bin, *newsclf_bin, *model_dir, *articles_path;
+/* The sanctions routes' min_probability: chosen by produce_articles() from
+ * the model's probabilities so that some articles fall between it and the
+ * label's threshold, whatever model is shipped. */
+static double route_min;
 
 struct env {
     nc_embedded *mock;
@@ -353,8 +356,10 @@ static void collect_key(void *arg, const rd_kafka_message_t *m)
     idset_add(arg, m->key, m->key_len);
 }
 
-/* Produces the first NARTICLES articles to news.articles (keyed by id) and
- * fills the expected sets: sanctions on (>= threshold), and >= ROUTE_MIN. */
+/* Produces the first NARTICLES articles to news.articles (keyed by id),
+ * chooses route_min (half the highest sanctions probability below the
+ * threshold) and fills the expected sets: sanctions on (>= threshold), and
+ * >= route_min. */
 static void produce_articles(struct env *e, struct idset *on, struct idset *over_min)
 {
     FILE *fp = fopen(articles_path, "r");
@@ -363,15 +368,18 @@ static void produce_articles(struct env *e, struct idset *on, struct idset *over
     nc_workspace *ws;
     nc_article *a = nc_article_new();
     char line[65536], err[512];
-    size_t between = 0;
+    static char ids[NARTICLES][64];
+    double prob[NARTICLES], off_max = 0;
+    int is_on[NARTICLES];
+    size_t between = 0, n = 0;
     int li;
 
     assert_non_null(fp);
     assert_int_equal(nc_model_load(model_dir, &m, err, sizeof(err)), 0);
     ws = nc_workspace_new(m);
     li = nc_model_label_index(m, "sanctions");
-    assert_true(li >= 0 && nc_model_threshold(m, (size_t)li) > ROUTE_MIN);
-    for (size_t i = 0; i < NARTICLES && fgets(line, sizeof(line), fp); i++) {
+    assert_true(li >= 0);
+    for (; n < NARTICLES && fgets(line, sizeof(line), fp); n++) {
         nc_result res;
         const char *id;
         line[strcspn(line, "\n")] = '\0';
@@ -380,12 +388,23 @@ static void produce_articles(struct env *e, struct idset *on, struct idset *over
         assert_int_equal(nc_model_classify(m, ws, a, &res, err, sizeof(err)), 0);
         id = nc_article_id(a);
         assert_non_null(id);
-        if (res.on[li])
-            idset_add(on, id, strlen(id));
-        if (res.prob[li] >= ROUTE_MIN)
-            idset_add(over_min, id, strlen(id));
-        between += res.prob[li] >= ROUTE_MIN && !res.on[li];
+        assert_true(strlen(id) < sizeof(ids[0]));
+        memcpy(ids[n], id, strlen(id) + 1);
+        prob[n] = res.prob[li];
+        is_on[n] = res.on[li];
+        if (!is_on[n] && prob[n] > off_max)
+            off_max = prob[n];
         produce(p, "news.articles", id, line, NULL, 0);
+    }
+    assert_int_equal(n, NARTICLES);
+    route_min = off_max / 2;
+    assert_true(route_min > 0 && route_min < nc_model_threshold(m, (size_t)li));
+    for (size_t i = 0; i < n; i++) {
+        if (is_on[i])
+            idset_add(on, ids[i], strlen(ids[i]));
+        if (prob[i] >= route_min)
+            idset_add(over_min, ids[i], strlen(ids[i]));
+        between += prob[i] >= route_min && !is_on[i];
     }
     /* Else the test could not tell the two rules apart. */
     assert_true(between > 0);
@@ -400,7 +419,7 @@ static void produce_articles(struct env *e, struct idset *on, struct idset *over
 
 /* A config file: the mock's brokers, the model, the outputs under prefix
  * (aggregate <prefix>labeled, labels <prefix>labeled.<label>), and the two
- * sanctions routes at ROUTE_MIN (its own topic, <prefix>desk). */
+ * sanctions routes at route_min (its own topic, <prefix>desk). */
 static void write_config(struct env *e, const char *path, const char *prefix)
 {
     FILE *f = fopen(path, "w");
@@ -414,11 +433,11 @@ static void write_config(struct env *e, const char *path, const char *prefix)
             "  labels:\n    topic_prefix: %slabeled.\n"
             "  deadletter:\n    topic: %sdeadletter\n"
             "  routes:\n"
-            "    - {label: sanctions, topic: %slabeled.sanctions, min_probability: %g}\n"
-            "    - {label: sanctions, topic: %sdesk, min_probability: %g}\n"
+            "    - {label: sanctions, topic: %slabeled.sanctions, min_probability: %.17g}\n"
+            "    - {label: sanctions, topic: %sdesk, min_probability: %.17g}\n"
             "metrics:\n  enabled: false\n"
             "limits:\n  shutdown_timeout_ms: 10000\n",
-            e->bs, model_dir, prefix, prefix, prefix, prefix, ROUTE_MIN, prefix, ROUTE_MIN);
+            e->bs, model_dir, prefix, prefix, prefix, prefix, route_min, prefix, route_min);
     assert_int_equal(fclose(f), 0);
 }
 
@@ -516,7 +535,7 @@ static void test_route_rule(void **state)
         snprintf(topic, sizeof(topic), "%sdesk", d ? "r." : "d.");
         memset(&got, 0, sizeof(got));
         read_topic(e, topic, 2, collect_key, &got);
-        snprintf(what, sizeof(what), "%s: %s (min_probability %g)", who, topic, ROUTE_MIN);
+        snprintf(what, sizeof(what), "%s: %s (min_probability %g)", who, topic, route_min);
         assert_same(&got, &over_min, what);
     }
 }
