@@ -281,6 +281,11 @@ void nc_pipeline_free(nc_pipeline *p)
     /* Jobs hold consumer messages: destroy them before the consumer. */
     parts_free_all(p);
     nc_commit_free(p->commit);
+    /* Stopped during start-up: the group join may be under way (a no-op
+     * after drain's close; docs/kafka.md, "Closing before the first
+     * assignment"). */
+    if (p->in)
+        nc_kafka_in_close(p->in, p->cfg->limits.shutdown_timeout_ms);
     nc_kafka_in_free(p->in);
     wctx_clear(&p->inline_ctx);
     runtime_unref(p->rt);
