@@ -79,6 +79,7 @@ struct job {
     int need_dl;         /* an output was refused per message: dead-letter it */
     struct job *dl_next; /* in p->dl_queue */
     int dl_sent;
+    int dead;            /* dead-lettered (or dropped as such): counted there, not as classified */
 };
 
 /* One assigned input partition. */

@@ -106,6 +106,13 @@ def t_badinput(env):
     agg = load.consume(env, b, [AGG], n_good)
     check(len(agg) == n_good, "good articles classified: %d of %d" % (len(agg), n_good))
     check(truncated, "the too-large input was not truncated to fit")
+    # every input counted once, by its fate (produce_failed too)
+    m = re.search(r"stopped consumed=(\d+) classified=(\d+) deadlettered=(\d+)", d.logtext())
+    check(m, "no final counters in %s" % d.log)
+    consumed, classified, dead = (int(x) for x in m.groups())
+    check((consumed, classified, dead) == (len(expect), n_good, n_bad),
+          "counters consumed=%d classified=%d deadlettered=%d, expected %d = %d + %d" %
+          (consumed, classified, dead, len(expect), n_good, n_bad))
     print("badinput: reasons %s" % sorted(set(reasons.values())))
 
 
