@@ -213,6 +213,12 @@ int nc_kafka_in_new(const nc_config *cfg, const struct nc_kclient_opts *o,
         nc_kconf_set(conf, "isolation.level", "read_committed", err, errlen) ||
         nc_kconf_set(conf, "queued.max.messages.kbytes", num, err, errlen))
         return in_fail(in, conf);
+    /* Commit the stored offsets about every second (librdkafka: 5 s), so a
+     * daemon that dies soon after a start still moves its group forward;
+     * revokes and the shutdown commit at once (kafka/commit.h). */
+    if (!eos && !nc_kv_has(kv, nkv, "auto.commit.interval.ms") &&
+        nc_kconf_set(conf, "auto.commit.interval.ms", "1000", err, errlen))
+        return in_fail(in, conf);
     /* A news stream read for the first time should be read from its start. */
     if (!nc_kv_has(kv, nkv, "auto.offset.reset") &&
         nc_kconf_set(conf, "auto.offset.reset", "earliest", err, errlen))
