@@ -252,16 +252,10 @@ int nc_pipeline_run(nc_pipeline *p, char *err, size_t errlen)
     nc_log_info(p->log, "%s: draining", p->fatal ? "fatal error" : "stop requested");
     nc_metrics_stopping(p->metrics);
     nc_notify_stopping(p->notify);
-    rc = drain(p);
+    rc = drain(p); /* -1 only after a fatal error */
     log_stats(p, "stopped");
-    if (p->fatal) {
-        snprintf(err, errlen, "%s", p->fatal_msg);
-        return -1;
-    }
     if (rc != 0) {
-        snprintf(err, errlen,
-                 "shutdown incomplete (see the log); nothing unacknowledged was "
-                 "committed");
+        snprintf(err, errlen, "%s", p->fatal_msg);
         return -1;
     }
     return 0;
