@@ -17,6 +17,12 @@ struct nc_kafka_in {
     rd_kafka_t *rk;
     struct nc_kafka_in_hooks hooks;
     int ever_assigned;
+    int subscribed;  /* a group member (nc_kafka_in_new), not a tool's consumer */
+    int joined;      /* a rebalance callback has run: the assignor has its state */
+    int closing;     /* inside nc_kafka_in_close */
+    int hooks_off;   /* the first assignment came during the close: not the owner's */
+    int brokers_down; /* the last error said every broker is down */
+    int abandoned;   /* the close could not finish: never destroy the handle */
     int closed;
     int reset; /* where a partition without a committed offset starts: 0 beginning,
                 * 1 end, -1 error (auto.offset.reset) */
@@ -30,13 +36,16 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_error_t *e = NULL;
     rd_kafka_resp_err_t r = RD_KAFKA_RESP_ERR_NO_ERROR;
 
+    in->joined = 1;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS && in->closing && !in->ever_assigned)
+        in->hooks_off = 1; /* the owner consumes nothing more: keep it out */
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         nc_log_info(in->ctx.log, "partitions assigned count=%d protocol=%s", parts->cnt,
                     rd_kafka_rebalance_protocol(rk));
         for (int i = 0; i < parts->cnt; i++)
             nc_log_debug(in->ctx.log, "assigned topic=%s partition=%d", parts->elems[i].topic,
                          (int)parts->elems[i].partition);
-        if (in->hooks.assigned)
+        if (in->hooks.assigned && !in->hooks_off)
             in->hooks.assigned(in->hooks.owner, parts);
         if (cooperative)
             e = rd_kafka_incremental_assign(rk, parts);
@@ -49,7 +58,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
             nc_log_error(in->ctx.log, "rebalance error: %s", rd_kafka_err2str(err));
         nc_log_info(in->ctx.log, "partitions revoked count=%d lost=%d", parts->cnt, lost);
-        if (in->hooks.revoking)
+        if (in->hooks.revoking && !in->hooks_off)
             in->hooks.revoking(in->hooks.owner, parts, lost);
         if (cooperative)
             e = rd_kafka_incremental_unassign(rk, parts);
@@ -68,6 +77,8 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
     nc_kafka_in *in = nc_kctx_owner(opaque);
     (void)rk;
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+        in->brokers_down = 1; /* settle_join asks again */
     nc_log_warn(in->ctx.log, "consumer error=%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err),
                 reason);
 }
@@ -202,6 +213,12 @@ int nc_kafka_in_new(const nc_config *cfg, const struct nc_kclient_opts *o,
         nc_kconf_set(conf, "isolation.level", "read_committed", err, errlen) ||
         nc_kconf_set(conf, "queued.max.messages.kbytes", num, err, errlen))
         return in_fail(in, conf);
+    /* Commit the stored offsets about every second (librdkafka: 5 s), so a
+     * daemon that dies soon after a start still moves its group forward;
+     * revokes and the shutdown commit at once (kafka/commit.h). */
+    if (!eos && !nc_kv_has(kv, nkv, "auto.commit.interval.ms") &&
+        nc_kconf_set(conf, "auto.commit.interval.ms", "1000", err, errlen))
+        return in_fail(in, conf);
     /* A news stream read for the first time should be read from its start. */
     if (!nc_kv_has(kv, nkv, "auto.offset.reset") &&
         nc_kconf_set(conf, "auto.offset.reset", "earliest", err, errlen))
@@ -221,6 +238,7 @@ int nc_kafka_in_new(const nc_config *cfg, const struct nc_kclient_opts *o,
         snprintf(err, errlen, "cannot subscribe: %s", rd_kafka_err2str(r));
         return in_fail(in, NULL);
     }
+    in->subscribed = 1;
     *out = in;
     return 0;
 }
@@ -264,6 +282,13 @@ void nc_kafka_in_free(nc_kafka_in *in)
         return;
     /* The close (bounded) was done by nc_kafka_in_close or deliberately
      * skipped; never let destroy run an unbounded one (docs/kafka.md #4528). */
+    if (in->rk && in->abandoned) {
+        /* docs/kafka.md, "Closing before the first assignment": destroying
+         * now would wait for the group's answer without a bound, or abort.
+         * The process is ending; the handle stays with it. */
+        nc_log_warn(in->ctx.log, "consumer left undestroyed: its group join never settled");
+        return;
+    }
     if (in->rk)
         rd_kafka_destroy_flags(in->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     free(in);
@@ -413,6 +438,36 @@ done:
     return rc;
 }
 
+/* docs/kafka.md, "Closing before the first assignment": until a rebalance
+ * callback has run, a JoinGroup may be under way, and 2.0.2 can neither
+ * destroy the handle then (it aborts in the sticky assignor, or waits for
+ * the JoinGroup's answer without a bound) nor close it. Serves the consumer
+ * until the join has settled, the brokers are known to be down (no join can
+ * be under way) or deadline; 0 when the close may go on. */
+static int settle_join(nc_kafka_in *in, long long deadline)
+{
+    while (!in->joined) {
+        long long left = deadline - nc_now_ms();
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_message_t *m;
+        if (left <= 0)
+            return -1;
+        if (in->brokers_down) {
+            /* Still down? A broker that answers now may be joining us. */
+            if (rd_kafka_metadata(in->rk, 0, NULL, &md, left < 500 ? (int)left : 500) != 0)
+                return 0;
+            rd_kafka_metadata_destroy(md);
+            in->brokers_down = 0;
+        }
+        /* Messages of an assignment that arrives now are not processed:
+         * nothing of theirs is stored, so nothing is committed. */
+        m = rd_kafka_consumer_poll(in->rk, left < 100 ? (int)left : 100);
+        if (m)
+            rd_kafka_message_destroy(m);
+    }
+    return 0;
+}
+
 int nc_kafka_in_close(nc_kafka_in *in, int timeout_ms)
 {
     rd_kafka_queue_t *q;
@@ -422,11 +477,20 @@ int nc_kafka_in_close(nc_kafka_in *in, int timeout_ms)
     if (in->closed)
         return 0;
     in->closed = 1;
-    if (!in->ever_assigned) {
-        /* docs/kafka.md #4381: closing a cooperative-sticky consumer that
-         * never had an assignment can crash in 2.0.2. There is nothing to
-         * commit; skip the close (the group forgets us at session timeout). */
-        nc_log_info(in->ctx.log, "consumer never had partitions: skipping the group close");
+    in->closing = 1;
+    if (in->subscribed && settle_join(in, deadline) != 0) {
+        nc_log_warn(in->ctx.log,
+                    "consumer close: the group join did not settle within %d ms: abandoning "
+                    "the consumer (the group forgets it at session timeout)",
+                    timeout_ms);
+        in->abandoned = 1;
+        return -1;
+    }
+    if (!in->joined && !in->ever_assigned) {
+        /* Brokers down, no join ever answered (or a tool's consumer that
+         * never assigned): nothing to leave, nothing to commit; destroying
+         * is safe (docs/kafka.md #4381). */
+        nc_log_info(in->ctx.log, "consumer never joined its group: skipping the group close");
         return 0;
     }
     /* docs/kafka.md #4528: rd_kafka_consumer_close can hang when an

@@ -92,11 +92,15 @@ static int time_left(long long deadline)
     return left < 2000 ? 2000 : (int)left;
 }
 
+/* Finishes what was consumed, within limits.shutdown_timeout_ms. What the
+ * deadline cuts short is abandoned with a warning naming it: outputs still
+ * unacknowledged are purged with the producer and their inputs are not
+ * committed (at-least-once stays true), a close that cannot finish is left.
+ * That is still a clean stop (0); only a fatal error is not (-1). */
 int drain(nc_pipeline *p)
 {
     long long deadline = nc_now_ms() + p->cfg->limits.shutdown_timeout_ms;
     char err[512];
-    int rc = 0;
 
     p->shutting_down = 1;
     produce_ready(p, PRODUCE_ALL);
@@ -111,17 +115,16 @@ int drain(nc_pipeline *p)
                         nc_kafka_out_pending(p->out));
         else
             nc_log_warn(p->log,
-                        "shutdown: %d output records unacknowledged after %d ms; their "
-                        "inputs stay uncommitted and will be processed again",
+                        "shutdown: abandoning %d output records unacknowledged after %d ms "
+                        "(purged); their inputs stay uncommitted and will be processed again",
                         nc_kafka_out_pending(p->out), p->cfg->limits.shutdown_timeout_ms);
-        rc = -1;
     }
     if (nc_commit_checkpoint(p->commit, NC_CHECKPOINT_SHUTDOWN, NULL, time_left(deadline), err,
-                             sizeof(err)) != 0) {
-        nc_log_warn(p->log, "shutdown: %s", err);
-        rc = -1;
-    }
+                             sizeof(err)) != 0)
+        nc_log_warn(p->log, "shutdown: abandoning the last commit (its inputs will be "
+                            "processed again): %s", err);
     if (nc_kafka_in_close(p->in, time_left(deadline)) != 0)
-        rc = -1;
-    return rc;
+        nc_log_warn(p->log, "shutdown: consumer close abandoned (see above); the group drops "
+                            "this member at session timeout");
+    return p->fatal ? -1 : 0;
 }

@@ -13,6 +13,7 @@
  * never make the daemon hang (nothing unacknowledged is committed anyway).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -62,7 +63,8 @@ static void usage(FILE *f)
             "  --set KEY=VALUE      override one key, e.g. --set kafka.group=test\n"
             "  --embedded           run an in-process mock Kafka broker (for trying and\n"
             "                       testing only: it keeps ~5 MiB per partition)\n"
-            "  --pid-file FILE      write the process id to FILE\n"
+            "  --pid-file FILE      write the process id to FILE (replaced, never followed,\n"
+            "                       if a symlink; removed at exit if still ours)\n"
             "  --check-config FILE  validate FILE (and the --set overrides), exit 0/1\n"
             "  --dump-config        print the effective configuration (secrets masked)\n"
             "  --passthrough        benchmark reference: copy input to the aggregate topic\n"
@@ -132,14 +134,54 @@ static nc_config *reload_config(void *arg, char *err, size_t errlen)
     return load_config(a, a->config, err, errlen);
 }
 
+/* The pid file, created safely: the pid is written to a new file beside it
+ * (O_CREAT|O_EXCL|O_NOFOLLOW, so no symlink or existing file is followed
+ * or truncated), then renamed over the name, which replaces a symlink there
+ * instead of following it. */
 static int write_pid_file(const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "w");
-    if (!f || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
-        snprintf(err, errlen, "cannot write pid file %s: %s", path, strerror(errno));
+    char tmp[4096], buf[32];
+    int fd, n, len;
+
+    n = snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+    len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+    if (n < 0 || (size_t)n >= sizeof(tmp)) {
+        snprintf(err, errlen, "pid file name too long: %s", path);
         return -1;
     }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        goto fail;
+    if (write(fd, buf, (size_t)len) != len || fsync(fd) != 0) {
+        close(fd);
+        unlink(tmp);
+        goto fail;
+    }
+    if (close(fd) != 0 || rename(tmp, path) != 0) {
+        unlink(tmp);
+        goto fail;
+    }
     return 0;
+fail:
+    snprintf(err, errlen, "cannot write pid file %s: %s", path, strerror(errno));
+    return -1;
+}
+
+/* Removes the pid file only if it is still ours: a regular file (not
+ * followed if a symlink) holding our pid. */
+static void remove_pid_file(const char *path, nc_log *log)
+{
+    char buf[32] = "";
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+    if (fd >= 0)
+        close(fd);
+    if (n > 0 && strtol(buf, NULL, 10) == (long)getpid()) {
+        unlink(path);
+        return;
+    }
+    nc_log_warn(log, "pid file %s no longer holds our pid: left alone", path);
 }
 
 struct watchdog {
@@ -394,7 +436,7 @@ out:
     }
     stop_ops(&ops);
     if (pid_written)
-        unlink(a.pid_file);
+        remove_pid_file(a.pid_file, log);
     nc_log_free(log);
     nc_config_free(cfg);
     free(a.sets);

@@ -137,6 +137,13 @@ void job_finish_check(nc_pipeline *p, struct job *j)
     if (j->pending > 0 || j->failed || j->need_dl || j->done)
         return;
     j->done = 1;
+    /* Each input is counted once, by its fate: consumed = classified +
+     * deadlettered (a refused output was dead-lettered, counted there). */
+    if (!j->dead) {
+        p->n_out++;
+        if (j->kind == JOB_OUTPUT)
+            nc_metrics_classified(p->metrics, j->labels_csv);
+    }
     nc_metrics_input_done(p->metrics, j->msg ? rd_kafka_message_timestamp(j->msg, NULL) : 0);
     if (j->part)
         part_advance(p, j->part);

@@ -252,16 +252,10 @@ int nc_pipeline_run(nc_pipeline *p, char *err, size_t errlen)
     nc_log_info(p->log, "%s: draining", p->fatal ? "fatal error" : "stop requested");
     nc_metrics_stopping(p->metrics);
     nc_notify_stopping(p->notify);
-    rc = drain(p);
+    rc = drain(p); /* -1 only after a fatal error */
     log_stats(p, "stopped");
-    if (p->fatal) {
-        snprintf(err, errlen, "%s", p->fatal_msg);
-        return -1;
-    }
     if (rc != 0) {
-        snprintf(err, errlen,
-                 "shutdown incomplete (see the log); nothing unacknowledged was "
-                 "committed");
+        snprintf(err, errlen, "%s", p->fatal_msg);
         return -1;
     }
     return 0;
@@ -281,6 +275,11 @@ void nc_pipeline_free(nc_pipeline *p)
     /* Jobs hold consumer messages: destroy them before the consumer. */
     parts_free_all(p);
     nc_commit_free(p->commit);
+    /* Stopped during start-up: the group join may be under way (a no-op
+     * after drain's close; docs/kafka.md, "Closing before the first
+     * assignment"). */
+    if (p->in)
+        nc_kafka_in_close(p->in, p->cfg->limits.shutdown_timeout_ms);
     nc_kafka_in_free(p->in);
     wctx_clear(&p->inline_ctx);
     runtime_unref(p->rt);

@@ -79,6 +79,7 @@ struct job {
     int need_dl;         /* an output was refused per message: dead-letter it */
     struct job *dl_next; /* in p->dl_queue */
     int dl_sent;
+    int dead;            /* dead-lettered (or dropped as such): counted there, not as classified */
 };
 
 /* One assigned input partition. */
@@ -215,7 +216,8 @@ void on_delivery(void *owner, void *opaque, rd_kafka_resp_err_t err, const rd_ka
 void drain_revoking(void *owner, const rd_kafka_topic_partition_list_t *parts, int lost);
 /* Every loop iteration: commit when due; rewind after an abort. */
 void commit_tick(nc_pipeline *p);
-/* Orderly stop; 0 when everything consumed was acknowledged. */
+/* Orderly stop, each step bounded (what the deadline cuts is abandoned with a
+ * warning); -1 only after a fatal error. */
 int drain(nc_pipeline *p);
 
 #endif

@@ -37,6 +37,8 @@ static int produce_deadletter(nc_pipeline *p, struct job *j, const char *reason,
         nc_log_warn(p->log, "dropping input error=%s topic=%s partition=%d offset=%" PRId64 ": %s",
                     reason, rd_kafka_topic_name(m->rkt), (int)m->partition, m->offset, detail);
         nc_metrics_deadlettered(p->metrics, reason);
+        j->dead = 1;
+        p->n_dead++;
         return 0;
     }
     j->pending++;
@@ -59,6 +61,7 @@ static int produce_deadletter(nc_pipeline *p, struct job *j, const char *reason,
         return -1;
     }
     j->dl_sent = 1;
+    j->dead = 1;
     p->n_dead++;
     nc_metrics_deadlettered(p->metrics, reason);
     p->n_records++;
@@ -111,10 +114,8 @@ static void produce_records(nc_pipeline *p, struct job *j)
     r = nc_output_produce(j->rt->out, p->out, &rec, dests, n, j, p->o.stop, &produced, &topic);
     j->pending -= (int)(n - produced);
     p->n_records += produced;
-    if (!pass || !r)
-        p->n_out++;
-    if (!pass)
-        nc_metrics_classified(p->metrics, j->labels_csv);
+    /* Counted as classified once done (job_finish_check): an output refused
+     * now or in its delivery report makes it a dead letter instead. */
     if (!r)
         return;
     if (nc_output_refused(j->rt->out, r)) {

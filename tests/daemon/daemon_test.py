@@ -106,6 +106,13 @@ def t_badinput(env):
     agg = load.consume(env, b, [AGG], n_good)
     check(len(agg) == n_good, "good articles classified: %d of %d" % (len(agg), n_good))
     check(truncated, "the too-large input was not truncated to fit")
+    # every input counted once, by its fate (produce_failed too)
+    m = re.search(r"stopped consumed=(\d+) classified=(\d+) deadlettered=(\d+)", d.logtext())
+    check(m, "no final counters in %s" % d.log)
+    consumed, classified, dead = (int(x) for x in m.groups())
+    check((consumed, classified, dead) == (len(expect), n_good, n_bad),
+          "counters consumed=%d classified=%d deadlettered=%d, expected %d = %d + %d" %
+          (consumed, classified, dead, len(expect), n_good, n_bad))
     print("badinput: reasons %s" % sorted(set(reasons.values())))
 
 
@@ -243,6 +250,38 @@ def t_shutdown_brokergone(env):
     print("shutdown_brokergone: exit %d after %.1fs" % (rc, took))
 
 
+def t_pidfile(env):
+    """--pid-file that is a symlink: replaced, its target never written;
+    removed at exit only while it holds our pid."""
+    b = started_broker(env)
+    victim, link = env.path("victim"), env.path("newsclfd.pid")
+    with open(victim, "w") as f:
+        f.write("precious\n")
+    os.symlink(victim, link)
+
+    def ours(d):
+        if os.path.islink(link) or not os.path.exists(link):
+            return False
+        with open(link) as f:
+            return f.read() == "%d\n" % d.proc.pid
+
+    d = Daemon(env, b, extra=["--pid-file", link])
+    poll(lambda: ours(d), 20, "the pid file replaced by a regular file")
+    check(open(victim).read() == "precious\n", "the symlink's target was written")
+    check(d.stop() == 0, "daemon exit code")
+    check(not os.path.lexists(link), "the pid file was not removed at exit")
+    # another process's pid file (ours was replaced meanwhile) stays
+    d = Daemon(env, b, extra=["--pid-file", link])
+    poll(lambda: ours(d), 20, "the pid file")
+    with open(link + ".new", "w") as f:
+        f.write("1\n")
+    os.rename(link + ".new", link)
+    check(d.stop() == 0, "daemon exit code")
+    check(open(link).read() == "1\n", "a pid file that is no longer ours was removed")
+    check(open(victim).read() == "precious\n", "the symlink's target was changed")
+    print("pidfile: symlink replaced, target untouched; removed only while ours")
+
+
 def t_signals(env):
     # SIGTERM while the broker is down at start (docs/kafka.md #4381: no
     # close of a consumer that never had partitions): a clean, quick exit.
@@ -303,6 +342,7 @@ TESTS = {
     "brokerdown": t_brokerdown,
     "shutdown_brokergone": t_shutdown_brokergone,
     "signals": t_signals,
+    "pidfile": t_pidfile,
     "checkconfig": t_checkconfig,
 }
 
