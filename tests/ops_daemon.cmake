@@ -32,3 +32,17 @@ if(Python3_FOUND)
       ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
   endforeach()
 endif()
+
+# ops_logs_journal_json, ops_logs_ratelimit: newsclfd's log lines as journald
+# (JOURNAL_STREAM priority prefixes) and log pipelines (logging.format json)
+# read them, and the limit on repeated librdkafka lines (ops_daemon/logs_test.py).
+if(Python3_FOUND)
+  foreach(t journal_json ratelimit)
+    add_test(NAME ops_logs_${t}
+      COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/ops_daemon/logs_test.py ${t}
+              --bin-dir ${CMAKE_BINARY_DIR} --source-dir ${CMAKE_SOURCE_DIR})
+    set_tests_properties(ops_logs_${t} PROPERTIES
+      SKIP_RETURN_CODE 77 TIMEOUT 120 LABELS "daemon;ops"
+      ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+  endforeach()
+endif()

@@ -342,6 +342,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "newsclfd: out of memory\n");
         goto out;
     }
+    nc_log_set_format(log, cfg->logging.format);
     nc_signals_install("newsclfd",
                        NC_SIGNALS_RELOAD | NC_SIGNALS_SECOND_EXIT | NC_SIGNALS_NO_SIGPIPE);
     if (geteuid() == 0)
