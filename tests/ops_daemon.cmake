@@ -8,6 +8,8 @@
 #                                  STATUS, WATCHDOG, RELOADING/READY, STOPPING
 #   ops_daemon_notify_brokerdown   READY and WATCHDOG while the broker is down
 #   ops_daemon_startfail           unhealable start errors: exit 1, no READY
+#   ops_daemon_check_config        --check-config's offline checks (model,
+#                                  brokers, TLS files), all reported at once
 #   ops_daemon_zero_series         every label and dead-letter reason at 0
 #                                  before any input; process metrics
 #
@@ -25,7 +27,7 @@ set_tests_properties(ops_metrics_unit PROPERTIES LABELS "daemon;ops;unit" TIMEOU
 
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_FOUND)
-  foreach(t metrics notify notify_brokerdown startfail zero_series)
+  foreach(t metrics notify notify_brokerdown startfail zero_series check_config)
     add_test(NAME ops_daemon_${t}
       COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/ops_daemon/ops_daemon_test.py ${t}
               --bin-dir ${CMAKE_BINARY_DIR} --source-dir ${CMAKE_SOURCE_DIR})

@@ -28,6 +28,7 @@
 #include "kafka/conf.h"
 #include "kafka/process.h"
 #include "base/log.h"
+#include "service/check.h"
 #include "service/metrics.h"
 #include "service/notify.h"
 #include "service/pipeline.h"
@@ -63,7 +64,8 @@ static void usage(FILE *f)
             "  --embedded           run an in-process mock Kafka broker (for trying and\n"
             "                       testing only: it keeps ~5 MiB per partition)\n"
             "  --pid-file FILE      write the process id to FILE\n"
-            "  --check-config FILE  validate FILE (and the --set overrides), exit 0/1\n"
+            "  --check-config FILE  validate FILE (and the --set overrides), the model\n"
+            "                       directory, broker addresses and TLS files; exit 0/1\n"
             "  --dump-config        print the effective configuration (secrets masked)\n"
             "  --passthrough        benchmark reference: copy input to the aggregate topic\n"
             "                       unchanged, no classification\n"
@@ -239,6 +241,10 @@ static int check_config(const struct args *a)
 
     if (!cfg) {
         fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    if (nc_check_offline(cfg, a->passthrough, stderr) != 0) { /* service/check.c */
+        nc_config_free(cfg);
         return 1;
     }
     printf("%s: ok\n", a->check);

@@ -22,6 +22,12 @@ TEST:
                     process metrics (process_cpu_seconds_total, resident
                     memory, open and max fds, start time) are there and
                     plausible; the text parses.
+  check_config      --check-config's offline checks, one case each: a broker
+                    entry without a port, a port out of range, a missing TLS
+                    file, a missing model, a model file changed after its
+                    checksum was recorded, a threshold for an unknown label;
+                    all reported at once with file:line:col; exit 1 (0 with
+                    everything right).
   startfail         errors no waiting heals (bad config, bad model, metrics
                     address in use, bad consumer property) exit non-zero
                     without READY.
@@ -478,6 +484,39 @@ def t_zero_series(env):
           (len(labels), len(DL_REASONS), start - d.started, cpu1))
 
 
+def t_check_config(env):
+    def run(*args):
+        r = subprocess.run([env.tool("newsclfd"), "--check-config"] + list(args),
+                           capture_output=True, text=True, timeout=60)
+        return r.returncode, r.stderr
+    cfg = env.path("check.yaml")
+    with open(cfg, "w") as f:
+        f.write('kafka:\n  brokers: "localhost:9092,nohost,h:70000"\n'
+                "  producer:\n    ssl.certificate.location: %s\n"
+                "model:\n  path: %s\n" % (env.path("no-cert.pem"), env.path("no-model")))
+    rc, err = run(cfg)
+    check(rc == 1, "rc %d for a bad config" % rc)
+    for want in (r"check.yaml:2:\d+: kafka.brokers: 'nohost' is not host:port",
+                 r"check.yaml:2:\d+: kafka.brokers: 'h:70000' is not host:port",
+                 r"check.yaml:4:\d+: kafka.producer.ssl.certificate.location: .*no such file",
+                 r"check.yaml:6:\d+: model.path: .*no-model"):
+        check(re.search(want, err), "no /%s/ in:\n%s" % (want, err))
+    model = env.path("model")
+    shutil.copytree(env.model, model)
+    good = ["--set", "model.path=" + model]
+    rc, err = run("/dev/null", *good)
+    check(rc == 0, "rc %d with a good model: %s" % (rc, err))
+    rc, err = run("/dev/null", *good, "--set", "model.thresholds.no_such_label=0.5")
+    check(rc == 1 and "model.thresholds" in err and "no_such_label" in err,
+          "unknown label threshold: rc %d %s" % (rc, err))
+    name = sorted(n for n in os.listdir(model) if n != "manifest.json")[0]
+    with open(os.path.join(model, name), "ab") as f:
+        f.write(b"\n# changed\n")
+    rc, err = run("/dev/null", *good)
+    check(rc == 1 and "model.path" in err, "changed %s: rc %d %s" % (name, rc, err))
+    print("check_config: brokers, TLS file, model missing/changed, threshold label reported")
+
+
 def t_startfail(env):
     ns = NotifySocket(env)
     try:
@@ -518,6 +557,7 @@ TESTS = {
     "notify_brokerdown": t_notify_brokerdown,
     "startfail": t_startfail,
     "zero_series": t_zero_series,
+    "check_config": t_check_config,
 }
 
 
