@@ -136,6 +136,7 @@ static void test_defaults(void **state)
     assert_int_equal(c->limits.shutdown_timeout_ms, 20000);
     assert_int_equal(c->limits.workers, 2);
     assert_int_equal(c->logging.level, NC_LOG_INFO);
+    assert_int_equal(c->logging.format, NC_LOG_TEXT);
     assert_true(c->metrics.enabled);
     assert_string_equal(c->metrics.listen, "127.0.0.1:9464");
     assert_null(nc_config_origin(c, "kafka.group"));
@@ -156,7 +157,7 @@ static void test_key_table(void **state)
         assert_non_null(def);
         assert_true(help && *help);
     }
-    assert_int_equal(n, 34);
+    assert_int_equal(n, 35);
     assert_null(nc_config_key(n, NULL, NULL));
 }
 

@@ -157,7 +157,8 @@ typedef struct nc_config {
     } limits;
 
     struct nc_config_logging {
-        enum nc_log_level level; /* NC_LOG_INFO */
+        enum nc_log_level level;   /* NC_LOG_INFO */
+        enum nc_log_format format; /* NC_LOG_TEXT; restart required */
     } logging;
 
     struct nc_config_metrics {

@@ -10,6 +10,7 @@
 
 static const char *const nc_delivery_names[] = {"at-least-once", "exactly-once", NULL};
 static const char *const nc_level_names[] = {"error", "warn", "info", "debug", NULL};
+static const char *const nc_log_format_names[] = {"text", "json", NULL};
 
 #define NC_OFF(f) offsetof(nc_config, f)
 #define NC_K(path, type, f, def, min, max, names, check, flags, help)                              \
@@ -95,9 +96,11 @@ const struct nc_ckey nc_ckeys[] = {
     NC_K("limits.workers", CT_SIZE, limits.workers, "2", 1, 256, NULL, CK_ANY, 0,
          "classification threads"),
 
-    /* --- logging: reloadable --- */
+    /* --- logging: the level is reloadable, the format needs a restart --- */
     NC_K("logging.level", CT_ENUM, logging.level, "info", 0, 0, nc_level_names, CK_ANY, KF_RELOAD,
          "error | warn | info | debug"),
+    NC_K("logging.format", CT_ENUM, logging.format, "text", 0, 0, nc_log_format_names, CK_ANY, 0,
+         "text (time level message key=value ...) | json (one object per line)"),
 
     /* --- metrics: restart required --- */
     NC_K("metrics.enabled", CT_BOOL, metrics.enabled, "true", 0, 0, NULL, CK_ANY, 0,

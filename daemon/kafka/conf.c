@@ -22,22 +22,80 @@ int nc_kconf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char
     return 0;
 }
 
+/*
+ * librdkafka's syslog levels -> ours. Its errors (3) are transient
+ * connection and request failures it retries by itself; what newsclf cannot
+ * recover from is logged by newsclf as an error, so these are warnings.
+ */
+static enum nc_log_level map_level(int level)
+{
+    if (level <= 2)
+        return NC_LOG_ERROR;
+    if (level <= 4)
+        return NC_LOG_WARN;
+    if (level <= 6)
+        return NC_LOG_INFO;
+    return NC_LOG_DEBUG;
+}
+
+/* librdkafka 2.x starts its lines with "[thrd:<thread>]: "; the rest. */
+static const char *skip_thread(const char *buf)
+{
+    const char *end;
+    if (strncmp(buf, "[thrd:", 6) != 0 || !(end = strstr(buf, "]: ")))
+        return buf;
+    return end + 3;
+}
+
+/* The broker a line is about: librdkafka's broker threads start their lines
+ * with "<broker name>: " (e.g. "127.0.0.1:9092/bootstrap: Connect to ...").
+ * Its length in buf, or 0. */
+static size_t broker_prefix(const char *buf)
+{
+    const char *end = strstr(buf, ": ");
+    size_t n = end ? (size_t)(end - buf) : 0;
+
+    /* A broker name has no space and always a "/<id>" or "/bootstrap". */
+    if (n == 0 || memchr(buf, ' ', n) || !memchr(buf, '/', n))
+        return 0;
+    return n;
+}
+
+/* The repeat key of a line: its client and text without digits or the
+ * parenthesised detail ("(after 12ms in state CONNECT, 3 identical error(s)
+ * suppressed)"), which vary between otherwise equal lines. */
+static void repeat_key(char *key, size_t len, const char *client, const char *msg)
+{
+    size_t n = (size_t)snprintf(key, len, "%s|", client);
+    const char *end = strstr(msg, " (after ");
+
+    if (!end)
+        end = msg + strlen(msg);
+    for (; msg < end && n + 1 < len; msg++)
+        if (*msg < '0' || *msg > '9')
+            key[n++] = *msg;
+    key[n < len ? n : len - 1] = '\0';
+}
+
 static void log_bridge(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     const struct nc_kctx *ctx = rd_kafka_opaque(rk);
-    enum nc_log_level l;
+    enum nc_log_level l = map_level(level);
+    size_t bn;
+    char key[1024];
 
-    if (!ctx || !ctx->log)
+    if (!ctx || !ctx->log || !nc_log_enabled(ctx->log, l))
         return;
-    if (level <= 3)
-        l = NC_LOG_ERROR;
-    else if (level == 4)
-        l = NC_LOG_WARN;
-    else if (level <= 6)
-        l = NC_LOG_INFO;
+    buf = skip_thread(buf);
+    bn = broker_prefix(buf);
+    repeat_key(key, sizeof(key), rd_kafka_name(rk), buf);
+    if (bn)
+        nc_log_limited(ctx->log, l, NC_KLOG_REPEAT_MS, key,
+                       "librdkafka: %s client=%s broker=%.*s facility=%s", buf + bn + 2,
+                       rd_kafka_name(rk), (int)bn, buf, fac);
     else
-        l = NC_LOG_DEBUG;
-    nc_log_msg(ctx->log, l, "librdkafka client=%s facility=%s: %s", rd_kafka_name(rk), fac, buf);
+        nc_log_limited(ctx->log, l, NC_KLOG_REPEAT_MS, key, "librdkafka: %s client=%s facility=%s",
+                       buf, rd_kafka_name(rk), fac);
 }
 
 static int stats_bridge(rd_kafka_t *rk, char *json, size_t len, void *opaque)

@@ -36,6 +36,12 @@ struct nc_kstats {
     int interval_ms;
 };
 
+/* librdkafka's log lines reach nc_log as "librdkafka: <text> client=<name>
+ * broker=<broker> facility=<facility>", with librdkafka's errors (transient:
+ * it retries) as warnings, and the same line of one client at most once per
+ * NC_KLOG_REPEAT_MS with the count of those dropped (nc_log_limited). */
+#define NC_KLOG_REPEAT_MS 10000
+
 /* What a client needs besides its own settings. */
 struct nc_kclient_opts {
     const char *bootstrap;

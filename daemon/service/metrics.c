@@ -9,9 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <dirent.h>
+#include <unistd.h>
 
 #include "base/clock.h"
+#include "core/article.h" /* the dead-letter reasons of input errors */
+#include "core/model.h"
 
 /* ---- the daemon's metric set ---- */
 
@@ -28,6 +33,9 @@ struct nc_metrics {
     nc_family *consumed, *classified, *deadlettered, *labeled, *produced, *delivery_failed;
     nc_family *classify_seconds, *e2e_seconds, *inflight, *lag, *pq_msgs, *pq_bytes;
     nc_family *model_info, *model_loaded, *reloads, *reload_failures, *rebalances, *assigned;
+    /* Process metrics, as the Prometheus client libraries name them. */
+    nc_family *cpu, *rss, *open_fds, *max_fds, *start_time;
+    double cpu_counted; /* seconds already added to cpu (under mu) */
 
     pthread_mutex_t mu; /* the health and status state below */
     int model_loaded_flag;
@@ -48,6 +56,70 @@ static double wall_seconds(void)
 }
 
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* Dead-letter reasons besides the input errors (service/classify.c,
+ * service/produce.c). */
+static const char *const job_reasons[] = {"encode_failed", "classify_failed", "produce_failed"};
+
+static int process_families(nc_metrics *m)
+{
+    nc_registry *r = m->reg;
+    m->cpu = nc_registry_counter(r, "process_cpu_seconds_total",
+                                 "Total user and system CPU time spent in seconds", NULL);
+    m->rss = nc_registry_gauge(r, "process_resident_memory_bytes",
+                               "Resident memory size in bytes", NULL);
+    m->open_fds = nc_registry_gauge(r, "process_open_fds", "Number of open file descriptors", NULL);
+    m->max_fds =
+        nc_registry_gauge(r, "process_max_fds", "Maximum number of open file descriptors", NULL);
+    m->start_time = nc_registry_gauge(r, "process_start_time_seconds",
+                                      "Start time of the process since unix epoch in seconds", NULL);
+    return m->cpu && m->rss && m->open_fds && m->max_fds && m->start_time ? 0 : -1;
+}
+
+/* Open descriptors: the entries of /proc/self/fd but the one reading it. */
+static long count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    long n = 0;
+
+    if (!d)
+        return -1;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - 1;
+}
+
+/* Refreshes the process metrics; before each rendering. */
+static void process_update(nc_metrics *m)
+{
+    struct rusage ru;
+    struct rlimit rl;
+    long pages = 0, resident = 0, fds = count_fds();
+    FILE *fp = fopen("/proc/self/statm", "r");
+
+    if (fp) {
+        if (fscanf(fp, "%ld %ld", &pages, &resident) == 2)
+            nc_family_set(m->rss, NULL, (double)resident * (double)sysconf(_SC_PAGESIZE));
+        fclose(fp);
+    }
+    if (fds >= 0)
+        nc_family_set(m->open_fds, NULL, (double)fds);
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        nc_family_set(m->max_fds, NULL, rl.rlim_cur == RLIM_INFINITY ? -1 : (double)rl.rlim_cur);
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+        pthread_mutex_lock(&m->mu);
+        if (cpu > m->cpu_counted) { /* a counter only grows */
+            nc_family_add(m->cpu, NULL, cpu - m->cpu_counted);
+            m->cpu_counted = cpu;
+        }
+        pthread_mutex_unlock(&m->mu);
+    }
+}
 
 nc_metrics *nc_metrics_new(const char *version)
 {
@@ -112,7 +184,7 @@ nc_metrics *nc_metrics_new(const char *version)
                                         L("event"));
     m->assigned = nc_registry_gauge(r, "newsclf_assigned_partitions",
                                     "Input partitions currently assigned", NULL);
-    if (!build || !m->consumed || !m->classified || !m->deadlettered || !m->labeled ||
+    if (process_families(m) != 0 || !build || !m->consumed || !m->classified || !m->deadlettered || !m->labeled ||
         !m->produced || !m->delivery_failed || !m->classify_seconds || !m->e2e_seconds ||
         !m->inflight || !m->lag || !m->pq_msgs || !m->pq_bytes || !m->model_info ||
         !m->model_loaded || !m->reloads || !m->reload_failures || !m->rebalances || !m->assigned) {
@@ -125,6 +197,13 @@ nc_metrics *nc_metrics_new(const char *version)
     nc_family_add(m->rebalances, NC_LV("assigned"), 0);
     nc_family_add(m->rebalances, NC_LV("revoked"), 0);
     nc_family_add(m->rebalances, NC_LV("lost"), 0);
+    for (int e = NC_ART_OK + 1; e <= NC_ART_BAD_FIELD; e++)
+        nc_family_add(m->deadlettered, NC_LV(nc_article_reason((enum nc_article_error)e)), 0);
+    for (size_t i = 0; i < sizeof(job_reasons) / sizeof(job_reasons[0]); i++)
+        nc_family_add(m->deadlettered, NC_LV(job_reasons[i]), 0);
+    /* The process starts here, in effect: /proc/stat (boot time) may be
+     * hidden (ProcSubset=pid in the systemd unit). */
+    nc_family_set(m->start_time, NULL, wall_seconds());
     m->lag_total = -1;
     m->status_t = nc_now();
     return m;
@@ -149,7 +228,10 @@ nc_registry *nc_metrics_registry(nc_metrics *m)
 
 char *nc_metrics_render(nc_metrics *m, size_t *len)
 {
-    return m ? nc_registry_render(m->reg, len) : NULL;
+    if (!m)
+        return NULL;
+    process_update(m);
+    return nc_registry_render(m->reg, len);
 }
 
 void nc_metrics_consumed(nc_metrics *m, const char *topic)
@@ -249,6 +331,14 @@ void nc_metrics_model(nc_metrics *m, const char *name, const char *version)
     snprintf(m->model_version, sizeof(m->model_version), "%s",
              name ? (version ? version : "") : "passthrough");
     pthread_mutex_unlock(&m->mu);
+}
+
+void nc_metrics_model_labels(nc_metrics *m, const nc_model *model)
+{
+    if (!m || !model)
+        return;
+    for (size_t i = 0; i < nc_model_nlabels(model); i++)
+        nc_family_add(m->labeled, NC_LV(nc_model_label(model, i)), 0);
 }
 
 void nc_metrics_reload(nc_metrics *m, int ok)

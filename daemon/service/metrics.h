@@ -21,7 +21,14 @@
  *   produced     per output record acknowledged by the broker, per topic.
  * When idle, consumed == classified + deadlettered, except that an article
  * whose output was refused per message (reason "produce_failed") was
- * classified first and counts in both.
+ * classified first and counts in both. Every dead-letter reason and every
+ * label of the loaded model has its series from the start, at 0, so rate()
+ * and alerts see the first event.
+ *
+ * The process metrics (process_cpu_seconds_total, _resident_memory_bytes,
+ * _open_fds, _max_fds, _start_time_seconds) are read at each rendering from
+ * getrusage, getrlimit and /proc/self; the start time is when the set was
+ * created, at start-up.
  */
 #ifndef NC_METRICS_H
 #define NC_METRICS_H
@@ -29,6 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/model.h"
 #include "service/prom.h"
 
 typedef struct nc_metrics nc_metrics;
@@ -59,6 +67,9 @@ void nc_metrics_rebalance(nc_metrics *m, const char *event, int n);
 /* A model was loaded (start or reload). NULL name: passthrough (no model
  * info series, but ready). */
 void nc_metrics_model(nc_metrics *m, const char *name, const char *version);
+/* Every label of model gets its newsclf_articles_labeled_total series, at
+ * 0 until counted (at start and after each reload; earlier labels stay). */
+void nc_metrics_model_labels(nc_metrics *m, const nc_model *model);
 void nc_metrics_reload(nc_metrics *m, int ok);
 
 /* Health state for /readyz. */

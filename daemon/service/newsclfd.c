@@ -29,6 +29,7 @@
 #include "kafka/conf.h"
 #include "kafka/process.h"
 #include "base/log.h"
+#include "service/check.h"
 #include "service/metrics.h"
 #include "service/notify.h"
 #include "service/pipeline.h"
@@ -65,7 +66,8 @@ static void usage(FILE *f)
             "                       testing only: it keeps ~5 MiB per partition)\n"
             "  --pid-file FILE      write the process id to FILE (replaced, never followed,\n"
             "                       if a symlink; removed at exit if still ours)\n"
-            "  --check-config FILE  validate FILE (and the --set overrides), exit 0/1\n"
+            "  --check-config FILE  validate FILE (and the --set overrides), the model\n"
+            "                       directory, broker addresses and TLS files; exit 0/1\n"
             "  --dump-config        print the effective configuration (secrets masked)\n"
             "  --passthrough        benchmark reference: copy input to the aggregate topic\n"
             "                       unchanged, no classification\n"
@@ -283,6 +285,10 @@ static int check_config(const struct args *a)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
+    if (nc_check_offline(cfg, a->passthrough, stderr) != 0) { /* service/check.c */
+        nc_config_free(cfg);
+        return 1;
+    }
     printf("%s: ok\n", a->check);
     nc_config_free(cfg);
     return 0;
@@ -384,6 +390,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "newsclfd: out of memory\n");
         goto out;
     }
+    nc_log_set_format(log, cfg->logging.format);
     nc_signals_install("newsclfd",
                        NC_SIGNALS_RELOAD | NC_SIGNALS_SECOND_EXIT | NC_SIGNALS_NO_SIGPIPE);
     if (geteuid() == 0)

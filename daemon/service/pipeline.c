@@ -169,6 +169,7 @@ int nc_pipeline_new(const struct nc_pipeline_opts *opts, nc_pipeline **out, char
                     nc_model_nlabels(p->rt->model));
     nc_metrics_model(p->metrics, p->rt->model ? nc_model_name(p->rt->model) : NULL,
                      p->rt->model ? nc_model_version(p->rt->model) : NULL);
+    nc_metrics_model_labels(p->metrics, p->rt->model);
     if (clients_new(p, err, errlen) != 0)
         goto fail;
     /* Config, model and both clients are in place: every error that no

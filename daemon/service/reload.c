@@ -153,5 +153,6 @@ void pipeline_reload(nc_pipeline *p)
     nc_metrics_reload(p->metrics, p->rt->id != before);
     if (p->rt->id != before && p->rt->model)
         nc_metrics_model(p->metrics, nc_model_name(p->rt->model), nc_model_version(p->rt->model));
+    nc_metrics_model_labels(p->metrics, p->rt->model);
     nc_notify_ready(p->notify, NULL);
 }

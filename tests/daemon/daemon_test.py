@@ -310,7 +310,8 @@ def t_signals(env):
 
 def check_config(env, *args):
     """newsclfd --check-config ARGS: (exit code, stderr)."""
-    r = subprocess.run([env.tool("newsclfd"), "--check-config"] + list(args),
+    r = subprocess.run([env.tool("newsclfd"), "--check-config"] + list(args) +
+                       ["--set", "model.path=" + env.model],  # --check-config loads the model
                        capture_output=True, timeout=30)
     return r.returncode, r.stderr.decode()
 

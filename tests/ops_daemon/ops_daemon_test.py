@@ -17,6 +17,17 @@ TEST:
                     metrics), STOPPING; in that order.
   notify_brokerdown READY (STATUS "waiting for broker") and WATCHDOG while the
                     broker is down; SIGTERM gives STOPPING and exit 0.
+  zero_series       before any input (broker down): every label of the model
+                    and every dead-letter reason has its series at 0, and the
+                    process metrics (process_cpu_seconds_total, resident
+                    memory, open and max fds, start time) are there and
+                    plausible; the text parses.
+  check_config      --check-config's offline checks, one case each: a broker
+                    entry without a port, a port out of range, a missing TLS
+                    file, a missing model, a model file changed after its
+                    checksum was recorded, a threshold for an unknown label;
+                    all reported at once with file:line:col; exit 1 (0 with
+                    everything right).
   startfail         errors no waiting heals (bad config, bad model, metrics
                     address in use, bad consumer property) exit non-zero
                     without READY.
@@ -45,7 +56,7 @@ from newsclf_test.corpus import classify, dev_file  # noqa: E402
 from newsclf_test.daemon import AGG, DL, IN, IN_PARTS, Daemon, write_config  # noqa: E402
 from newsclf_test.mockbroker import MockBroker  # noqa: E402
 from newsclf_test.prom import parse_samples, series, value  # noqa: E402
-from newsclf_test.testenv import main  # noqa: E402
+from newsclf_test.testenv import main, model_labels  # noqa: E402
 
 METRICS = "127.0.0.1:0"  # the metrics endpoint on a free loopback port
 WATCHDOG_USEC = 2000000
@@ -283,7 +294,8 @@ def t_metrics(env):
 
     consumed = value(s, "newsclf_articles_consumed_total", topic=IN)
     classified = value(s, "newsclf_articles_classified_total")
-    dead = {lab["reason"]: v for lab, v in series(s, "newsclf_articles_deadlettered_total")}
+    # Every reason has a series from the start (t_zero_series); compare the hit ones.
+    dead = {lab["reason"]: v for lab, v in series(s, "newsclf_articles_deadlettered_total") if v}
     check(consumed == total, "consumed %d != %d" % (consumed, total))
     check(classified == total_good, "classified %d != %d" % (classified, total_good))
     check(consumed == classified + sum(dead.values()),
@@ -437,6 +449,74 @@ def t_notify_brokerdown(env):
         ns.close()
 
 
+DL_REASONS = ("invalid_json", "not_an_object", "invalid_utf8", "empty", "too_large",
+              "bad_field", "encode_failed", "classify_failed", "produce_failed")
+
+
+def t_zero_series(env):
+    b = MockBroker(env, down=True)
+    d = Daemon(env, b, metrics=METRICS)
+    d.wait_port()
+    # The endpoint comes up before the model is loaded: wait for its series.
+    text = poll(lambda: (lambda t: t if "newsclf_model_info{" in t else None)(metrics_text(d)),
+                30, "newsclf_model_info")
+    validate(env, text)
+    s = parse_samples(text)
+    labels = model_labels(env.model)
+    got = {lab["label"]: v for lab, v in series(s, "newsclf_articles_labeled_total")}
+    check(got == {lab: 0 for lab in labels}, "labeled series %r, model labels %r" % (got, labels))
+    got = {lab["reason"]: v for lab, v in series(s, "newsclf_articles_deadlettered_total")}
+    check(got == {r: 0 for r in DL_REASONS}, "dead-letter series %r" % got)
+    now = time.time()
+    start = value(s, "process_start_time_seconds")
+    check(d.started - 1 <= start <= now, "process_start_time_seconds %f, started %f" %
+          (start, d.started))
+    check(0 < value(s, "process_open_fds") <= value(s, "process_max_fds"), "open/max fds")
+    check(len(os.listdir("/proc/%d/fd" % d.proc.pid)) >= value(s, "process_open_fds") - 2,
+          "open fds vs /proc")
+    check(value(s, "process_resident_memory_bytes") > 1 << 20, "resident memory")
+    cpu0 = value(s, "process_cpu_seconds_total")
+    check(cpu0 > 0, "process_cpu_seconds_total %f" % cpu0)
+    cpu1 = value(parse_samples(metrics_text(d)), "process_cpu_seconds_total")
+    check(cpu1 >= cpu0, "cpu seconds went down: %f -> %f" % (cpu0, cpu1))
+    check(d.stop(timeout=30) == 0, "exit code")
+    print("zero_series: %d labels, %d reasons at 0; start %.1f s after launch, cpu %.3f s" %
+          (len(labels), len(DL_REASONS), start - d.started, cpu1))
+
+
+def t_check_config(env):
+    def run(*args):
+        r = subprocess.run([env.tool("newsclfd"), "--check-config"] + list(args),
+                           capture_output=True, text=True, timeout=60)
+        return r.returncode, r.stderr
+    cfg = env.path("check.yaml")
+    with open(cfg, "w") as f:
+        f.write('kafka:\n  brokers: "localhost:9092,nohost,h:70000"\n'
+                "  producer:\n    ssl.certificate.location: %s\n"
+                "model:\n  path: %s\n" % (env.path("no-cert.pem"), env.path("no-model")))
+    rc, err = run(cfg)
+    check(rc == 1, "rc %d for a bad config" % rc)
+    for want in (r"check.yaml:2:\d+: kafka.brokers: 'nohost' is not host:port",
+                 r"check.yaml:2:\d+: kafka.brokers: 'h:70000' is not host:port",
+                 r"check.yaml:4:\d+: kafka.producer.ssl.certificate.location: .*no such file",
+                 r"check.yaml:6:\d+: model.path: .*no-model"):
+        check(re.search(want, err), "no /%s/ in:\n%s" % (want, err))
+    model = env.path("model")
+    shutil.copytree(env.model, model)
+    good = ["--set", "model.path=" + model]
+    rc, err = run("/dev/null", *good)
+    check(rc == 0, "rc %d with a good model: %s" % (rc, err))
+    rc, err = run("/dev/null", *good, "--set", "model.thresholds.no_such_label=0.5")
+    check(rc == 1 and "model.thresholds" in err and "no_such_label" in err,
+          "unknown label threshold: rc %d %s" % (rc, err))
+    name = sorted(n for n in os.listdir(model) if n != "manifest.json")[0]
+    with open(os.path.join(model, name), "ab") as f:
+        f.write(b"\n# changed\n")
+    rc, err = run("/dev/null", *good)
+    check(rc == 1 and "model.path" in err, "changed %s: rc %d %s" % (name, rc, err))
+    print("check_config: brokers, TLS file, model missing/changed, threshold label reported")
+
+
 def t_startfail(env):
     ns = NotifySocket(env)
     try:
@@ -476,6 +556,8 @@ TESTS = {
     "notify": t_notify,
     "notify_brokerdown": t_notify_brokerdown,
     "startfail": t_startfail,
+    "zero_series": t_zero_series,
+    "check_config": t_check_config,
 }
 
 

@@ -39,11 +39,13 @@ def http_get(port, path, method="GET", timeout=10):
 
 class Daemon:
     def __init__(self, env, broker, extra=(), config=None, offset_reset="error", metrics=None,
-                 environ=None):
+                 environ=None, journal=False):
         """broker: anything with `bs` (None: an address nothing listens on).
         metrics: the listen address of /metrics (None: disabled). extra:
         more arguments, last (a later --set wins). environ: variables on
-        top of ours (NOTIFY_SOCKET and WATCHDOG_* removed)."""
+        top of ours (NOTIFY_SOCKET and WATCHDOG_* removed). journal: stderr
+        (the log file) is named by JOURNAL_STREAM, as systemd does for the
+        journal's stream."""
         self.env = env
         self.log = env.path("daemon%d.log" % env.seq("daemon"))
         args = [env.tool("newsclfd")]
@@ -63,6 +65,11 @@ class Daemon:
         args += list(extra)
         e = {k: v for k, v in os.environ.items()
              if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")}
+        e.pop("JOURNAL_STREAM", None)
+        if journal:
+            open(self.log, "a").close()
+            st = os.stat(self.log)
+            e["JOURNAL_STREAM"] = "%d:%d" % (st.st_dev, st.st_ino)
         e.update(environ or {})
         self.started = time.time()
         self.port = None
