@@ -15,13 +15,13 @@
  *
  * Counting rules (documented for dashboards and the tests):
  *   consumed     at dispatch, per input topic;
- *   classified   when a classified article's records are produced;
+ *   classified   when a classified article's job finishes without being
+ *                dead-lettered;
  *   deadlettered when an input goes to the dead-letter topic (or is dropped
- *                because dead-lettering is disabled), per reason;
+ *                because dead-lettering is disabled), per reason; an article
+ *                whose output was refused ("produce_failed") counts here only;
  *   produced     per output record acknowledged by the broker, per topic.
- * When idle, consumed == classified + deadlettered, except that an article
- * whose output was refused per message (reason "produce_failed") was
- * classified first and counts in both. Every dead-letter reason and every
+ * When idle, consumed == classified + deadlettered. Every dead-letter reason and every
  * label of the loaded model has its series from the start, at 0, so rate()
  * and alerts see the first event.
  *
