@@ -101,8 +101,18 @@ static void process_update(nc_metrics *m)
     FILE *fp = fopen("/proc/self/statm", "r");
 
     if (fp) {
-        if (fscanf(fp, "%ld %ld", &pages, &resident) == 2)
-            nc_family_set(m->rss, NULL, (double)resident * (double)sysconf(_SC_PAGESIZE));
+        /* statm: "<size> <resident> ..." in pages. */
+        char buf[128], *end;
+        if (fgets(buf, sizeof(buf), fp)) {
+            pages = strtol(buf, &end, 10);
+            if (end != buf && *end == ' ') {
+                char *p = end + 1;
+                resident = strtol(p, &end, 10);
+                if (end != p && pages >= 0 && resident >= 0)
+                    nc_family_set(m->rss, NULL,
+                                  (double)resident * (double)sysconf(_SC_PAGESIZE));
+            }
+        }
         fclose(fp);
     }
     if (fds >= 0)
