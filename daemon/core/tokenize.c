@@ -84,11 +84,12 @@ static uint32_t lower_other(uint32_t cp)
     return cp;
 }
 
-int nc_tokens_push(nc_tokens *t, const char *s, size_t len)
+/* Room for n more bytes and k more tokens. */
+static int tokens_reserve(nc_tokens *t, size_t n, size_t k)
 {
-    if (t->nchars + len > t->capchars) {
-        size_t cap = t->capchars ? t->capchars * 2 : 4096;
-        while (cap < t->nchars + len)
+    if (t->nchars + n > t->capchars) {
+        size_t cap = t->capchars ? t->capchars : 4096;
+        while (cap < t->nchars + n)
             cap *= 2;
         char *p = realloc(t->chars, cap);
         if (!p)
@@ -96,14 +97,23 @@ int nc_tokens_push(nc_tokens *t, const char *s, size_t len)
         t->chars = p;
         t->capchars = cap;
     }
-    if (t->n + 1 > t->captok) {
-        size_t cap = t->captok ? t->captok * 2 : 512;
+    if (t->n + k > t->captok) {
+        size_t cap = t->captok ? t->captok : 512;
+        while (cap < t->n + k)
+            cap *= 2;
         struct nc_token *p = realloc(t->tok, cap * sizeof(*p));
         if (!p)
             return -1;
         t->tok = p;
         t->captok = cap;
     }
+    return 0;
+}
+
+int nc_tokens_push(nc_tokens *t, const char *s, size_t len)
+{
+    if (tokens_reserve(t, len, 1) != 0)
+        return -1;
     memcpy(t->chars + t->nchars, s, len);
     t->tok[t->n].off = (uint32_t)t->nchars;
     t->tok[t->n].len = (uint32_t)len;
@@ -183,32 +193,6 @@ int nc_tokenize_utf8(const char *text, size_t len, nc_tokens *out)
             }
         }
         i += n;
-    }
-    return 0;
-}
-
-/* Room for n more bytes and k more tokens. */
-static int tokens_reserve(nc_tokens *t, size_t n, size_t k)
-{
-    if (t->nchars + n > t->capchars) {
-        size_t cap = t->capchars ? t->capchars : 4096;
-        while (cap < t->nchars + n)
-            cap *= 2;
-        char *p = realloc(t->chars, cap);
-        if (!p)
-            return -1;
-        t->chars = p;
-        t->capchars = cap;
-    }
-    if (t->n + k > t->captok) {
-        size_t cap = t->captok ? t->captok : 512;
-        while (cap < t->n + k)
-            cap *= 2;
-        struct nc_token *p = realloc(t->tok, cap * sizeof(*p));
-        if (!p)
-            return -1;
-        t->tok = p;
-        t->captok = cap;
     }
     return 0;
 }
