@@ -62,8 +62,7 @@ struct nc_featurizer {
     char **stop_word;
     size_t stop_cap;
     uint32_t *df;
-    uint32_t ndocs;
-    double *idf; /* derived from df */
+    uint32_t ndocs; /* idf is derived from df and ndocs when asked (idf_of) */
 };
 
 struct nc_fscratch {
@@ -74,19 +73,14 @@ struct nc_fscratch {
     size_t nocc, capocc;
     uint32_t body_words;
     size_t body_from; /* first body occurrence */
-    float *acc;       /* dense accumulator, all zero between calls */
-    /* nc_features_slots: open-addressing map feature + 1 -> slot, a power of
-     * two at least twice the occurrences (small enough to stay in cache,
-     * unlike a dense table over the feature space); all zero between calls. */
-    struct slot_ent {
-        uint32_t key, slot;
-    } *slotmap;
-    size_t capslotmap;
+    /* Direct-indexed term-count table: feature -> its slot + 1 in the range
+     * being counted (nc_features_bag, nc_features_slots); one entry per
+     * feature of the space, all zero between calls (each call clears only
+     * the entries it set), so a look-up is one load and never a probe. */
+    uint32_t *slot_at;
     uint32_t *slot_of;   /* per occurrence (capslot_of) */
     uint32_t *slot_feat; /* per distinct feature (capslot_feat) */
     size_t capslot_of, capslot_feat;
-    uint32_t *touched;
-    size_t captouched;
     int trace;
     nc_tokens names; /* tracing: one name per occurrence, each with its NUL */
 };
@@ -250,7 +244,6 @@ void nc_featurizer_free(nc_featurizer *f)
     free(f->stop_word);
     free(f->stop_hash);
     free(f->df);
-    free(f->idf);
     free(f);
 }
 
@@ -267,21 +260,21 @@ uint32_t nc_featurizer_dim(const nc_featurizer *f)
 int nc_featurizer_set_df(nc_featurizer *f, const uint32_t *df, uint32_t ndocs)
 {
     uint32_t *d = malloc((size_t)f->dim * sizeof(*d));
-    double *idf = malloc((size_t)f->dim * sizeof(*idf));
-    if (!d || !idf) {
-        free(d);
-        free(idf);
+    if (!d)
         return -1;
-    }
     memcpy(d, df, (size_t)f->dim * sizeof(*d));
-    for (uint32_t i = 0; i < f->dim; i++)
-        idf[i] = log((1.0 + ndocs) / (1.0 + d[i])) + 1.0;
     free(f->df);
-    free(f->idf);
     f->df = d;
-    f->idf = idf;
     f->ndocs = ndocs;
     return 0;
+}
+
+/* Smoothed idf of a feature (no table: the scorer keeps its own copy of the
+ * kept features' idf in its rows, linear.h, so a second dim-sized table of
+ * doubles would only cost memory). */
+static double idf_of(const nc_featurizer *f, uint32_t idx)
+{
+    return log((1.0 + f->ndocs) / (1.0 + f->df[idx])) + 1.0;
 }
 
 uint32_t nc_featurizer_word_dim(const nc_featurizer *f)
@@ -291,9 +284,9 @@ uint32_t nc_featurizer_word_dim(const nc_featurizer *f)
 
 double nc_featurizer_idf(const nc_featurizer *f, uint32_t idx)
 {
-    if (!f->idf || idx >= f->dim || f->df[idx] < f->s.min_df)
+    if (!f->df || idx >= f->dim || f->df[idx] < f->s.min_df)
         return 0.0;
-    return f->idf[idx];
+    return idf_of(f, idx);
 }
 
 const uint32_t *nc_featurizer_df(const nc_featurizer *f)
@@ -309,12 +302,12 @@ uint32_t nc_featurizer_ndocs(const nc_featurizer *f)
 nc_fscratch *nc_fscratch_new(const nc_featurizer *f)
 {
     nc_fscratch *s = calloc(1, sizeof(*s)); /* empty nc_tokens are all zero */
-    float *acc = calloc(f->dim, sizeof(*acc));
-    if (s && acc) {
-        s->acc = acc;
+    uint32_t *slot_at = calloc(f->dim, sizeof(*slot_at));
+    if (s && slot_at) {
+        s->slot_at = slot_at;
         return s;
     }
-    free(acc);
+    free(slot_at);
     free(s);
     return NULL;
 }
@@ -327,11 +320,9 @@ void nc_fscratch_free(nc_fscratch *s)
     nc_tokens_release(&s->names);
     free(s->html);
     free(s->occ);
-    free(s->acc);
-    free(s->slotmap);
+    free(s->slot_at);
     free(s->slot_of);
     free(s->slot_feat);
-    free(s->touched);
     free(s);
 }
 
@@ -489,17 +480,11 @@ static void scratch_trim(nc_fscratch *s)
     free(s->occ);
     free(s->slot_of);
     free(s->slot_feat);
-    free(s->touched);
     free(s->html);
-    if (s->capslotmap > 2 * SCRATCH_KEEP_OCC) {
-        free(s->slotmap);
-        s->slotmap = NULL;
-        s->capslotmap = 0;
-    }
     s->occ = NULL;
-    s->slot_of = s->slot_feat = s->touched = NULL;
+    s->slot_of = s->slot_feat = NULL;
     s->html = NULL;
-    s->capocc = s->capslot_of = s->capslot_feat = s->captouched = s->htmlcap = 0;
+    s->capocc = s->capslot_of = s->capslot_feat = s->htmlcap = 0;
     nc_tokens_release(&s->tok);
     nc_tokens_init(&s->tok);
 }
@@ -539,31 +524,22 @@ int nc_features_bag(const nc_featurizer *f, nc_fscratch *s, size_t from, size_t 
         to = s->nocc;
     if (from >= to)
         return 0;
-    if (to - from > s->captouched) {
-        uint32_t *t = realloc(s->touched, (to - from) * sizeof(*t));
-        if (!t)
-            return -1;
-        s->touched = t;
-        s->captouched = to - from;
-    }
+    if (nc_svec_reserve(out, to - from) != 0)
+        return -1;
+    /* tf in float, as a float accumulator would sum it (float -> double ->
+     * float is exact), in order of first occurrence. */
     size_t nt = 0;
     for (size_t i = from; i < to; i++) {
-        uint32_t idx = s->occ[i].idx;
-        if (s->acc[idx] == 0.0f)
-            s->touched[nt++] = idx;
-        s->acc[idx] += s->occ[i].w;
+        uint32_t idx = s->occ[i].idx, u = s->slot_at[idx];
+        if (u == 0) {
+            out->idx[nt] = idx;
+            out->val[nt] = 0.0;
+            s->slot_at[idx] = u = (uint32_t)++nt;
+        }
+        out->val[u - 1] = (double)((float)out->val[u - 1] + s->occ[i].w);
     }
-    if (nc_svec_reserve(out, nt) != 0) {
-        for (size_t i = 0; i < nt; i++)
-            s->acc[s->touched[i]] = 0.0f;
-        return -1;
-    }
-    for (size_t i = 0; i < nt; i++) {
-        uint32_t idx = s->touched[i];
-        out->idx[i] = idx;
-        out->val[i] = s->acc[idx];
-        s->acc[idx] = 0.0f;
-    }
+    for (size_t i = 0; i < nt; i++)
+        s->slot_at[out->idx[i]] = 0;
     out->n = nt;
     return 0;
 }
@@ -572,16 +548,6 @@ int nc_features_slots(const nc_featurizer *f, nc_fscratch *s, const uint32_t **f
                       const uint32_t **slot_of, size_t *nslots)
 {
     (void)f;
-    size_t want = 1024;
-    while (want < 2 * s->nocc)
-        want *= 2;
-    if (want > s->capslotmap) {
-        free(s->slotmap);
-        s->slotmap = calloc(want, sizeof(*s->slotmap));
-        s->capslotmap = s->slotmap ? want : 0;
-        if (!s->slotmap)
-            return -1;
-    }
     if (s->nocc > s->capslot_of) {
         uint32_t *p = realloc(s->slot_of, s->capocc * sizeof(*p));
         if (!p)
@@ -589,14 +555,11 @@ int nc_features_slots(const nc_featurizer *f, nc_fscratch *s, const uint32_t **f
         s->slot_of = p;
         s->capslot_of = s->capocc;
     }
-    struct slot_ent *map = s->slotmap;
-    uint32_t mask = (uint32_t)s->capslotmap - 1, n = 0;
+    uint32_t n = 0;
     int rc = 0;
     for (size_t i = 0; i < s->nocc; i++) {
-        uint32_t key = s->occ[i].idx + 1, h = (key * 0x9E3779B1u) & mask;
-        while (map[h].key != 0 && map[h].key != key)
-            h = (h + 1) & mask;
-        if (map[h].key == 0) {
+        uint32_t idx = s->occ[i].idx, u = s->slot_at[idx];
+        if (u == 0) {
             if (n == s->capslot_feat) { /* sized by distinct features, not occurrences */
                 size_t cap = s->capslot_feat ? s->capslot_feat * 2 : 1024;
                 uint32_t *p = realloc(s->slot_feat, cap * sizeof(*p));
@@ -607,13 +570,13 @@ int nc_features_slots(const nc_featurizer *f, nc_fscratch *s, const uint32_t **f
                 s->slot_feat = p;
                 s->capslot_feat = cap;
             }
-            s->slot_feat[n] = key - 1;
-            map[h].key = key;
-            map[h].slot = n++;
+            s->slot_feat[n] = idx;
+            s->slot_at[idx] = u = ++n;
         }
-        s->slot_of[i] = map[h].slot;
+        s->slot_of[i] = u - 1;
     }
-    memset(map, 0, s->capslotmap * sizeof(*map)); /* 8 KiB for a usual article */
+    for (uint32_t j = 0; j < n; j++)
+        s->slot_at[s->slot_feat[j]] = 0;
     if (rc != 0)
         return -1;
     *feat = s->slot_feat;
@@ -650,7 +613,7 @@ int nc_features_vector(const nc_featurizer *f, nc_fscratch *s, size_t from, size
         uint32_t idx = out->idx[i];
         if (f->df && f->df[idx] < f->s.min_df)
             continue;
-        double v = nc_sublinear_tf(out->val[i]) * (f->idf ? f->idf[idx] : 1.0);
+        double v = nc_sublinear_tf(out->val[i]) * (f->df ? idf_of(f, idx) : 1.0);
         out->idx[kept] = idx;
         out->val[kept++] = v;
         norm2[idx >= f->wdim] += v * v;

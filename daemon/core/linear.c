@@ -28,6 +28,7 @@ void nc_linear_release(nc_linear *l)
     free(l->w);
     free(l->b);
     free(l->rows);
+    free(l->row_of);
     memset(l, 0, sizeof(*l));
 }
 
@@ -80,50 +81,87 @@ int nc_linear_pack(nc_linear *l, const nc_featurizer *f)
     size_t L = l->nlabels, stride = L + 1;
     if (nc_featurizer_dim(f) != l->dim)
         return -1;
-    double *rows = malloc((size_t)l->dim * stride * sizeof(*rows));
-    if (!rows)
+    uint32_t *row_of = calloc(l->dim, sizeof(*row_of)), nrows = 1;
+    if (!row_of)
         return -1;
+    for (uint32_t i = 0; i < l->dim; i++)
+        if (nc_featurizer_idf(f, i) != 0.0)
+            row_of[i] = nrows++;
+    double *rows = calloc((size_t)nrows * stride, sizeof(*rows));
+    if (!rows) {
+        free(row_of);
+        return -1;
+    }
     for (uint32_t i = 0; i < l->dim; i++) {
-        double *r = rows + (size_t)i * stride;
+        if (row_of[i] == 0)
+            continue;
+        double *r = rows + (size_t)row_of[i] * stride;
         r[0] = nc_featurizer_idf(f, i);
         memcpy(r + 1, l->w + (size_t)i * L, L * sizeof(double));
     }
     free(l->rows);
+    free(l->row_of);
     l->rows = rows;
+    l->row_of = row_of;
+    l->nrows = nrows;
     l->word_dim = nc_featurizer_word_dim(f);
     return 0;
 }
 
 /*
- * Scoring through the table (nc_linear_pack), fused. Every distinct feature
- * of the article gets a slot (nc_features_slots): tf is accumulated per slot
- * in a small array, so the whole document and then each passage cost a pass
- * over their occurrences plus one table row per distinct feature (rows are
- * prefetched a few features ahead; a passage's rows are still in cache from
- * the document). Within a range, features are visited in order of first
- * occurrence in the range and tf is accumulated in float, as
- * nc_features_bag() does; the decision values agree with
- * nc_features_vector() + nc_linear_dot() to 1e-9 (tests/core/test_parity.c).
- * Scratch: 12 bytes per distinct feature, in v.
+ * Scoring through the table (nc_linear_pack), fused. The featurizer numbers
+ * the article's distinct features once (nc_features_slots, a direct-indexed
+ * table); each slot's row is then copied once, prefetched a few slots ahead,
+ * into a small per-article array, so the whole document and every passage
+ * are a pass over their occurrences plus one row of that array per distinct
+ * feature: passages never touch the big table again. Within a range,
+ * features are visited in order of first occurrence in the range and tf is
+ * accumulated in float, as nc_features_bag() does; the decision values agree
+ * with nc_features_vector() + nc_linear_dot() to 1e-9
+ * (tests/core/test_parity.c). Scratch, all in v: val holds tf (n) then the
+ * rows (n * (nlabels + 1)), idx holds the touched slots (n) then each slot's
+ * block (n).
  */
 struct slot_scratch {
-    const uint32_t *feat, *slot_of;
+    const uint32_t *slot_of;
     size_t n;
     double *tf;        /* n, zero between ranges */
+    const double *row; /* n rows of nlabels + 1 */
     uint32_t *touched; /* n */
+    const uint32_t *blk; /* n: 1 for a character n-gram */
 };
 
-static int slots_load(const nc_featurizer *f, nc_fscratch *s, struct nc_svec *v,
-                      struct slot_scratch *x)
+static int slots_load(const nc_linear *l, const nc_featurizer *f, nc_fscratch *s,
+                      struct nc_svec *v, struct slot_scratch *x)
 {
-    if (nc_features_slots(f, s, &x->feat, &x->slot_of, &x->n) != 0)
+    const uint32_t *feat;
+    size_t stride = l->nlabels + 1;
+    if (nc_features_slots(f, s, &feat, &x->slot_of, &x->n) != 0)
         return -1;
-    if (nc_svec_reserve(v, x->n) != 0)
+    size_t n = x->n;
+    if (nc_svec_reserve(v, n * (stride + 1) > 2 * n ? n * (stride + 1) : 2 * n) != 0)
         return -1;
+    enum { AHEAD = 8 };
+    for (size_t j = 0; j < n && j < AHEAD; j++)
+        __builtin_prefetch(l->rows + (size_t)l->row_of[feat[j]] * stride);
+    double *row = v->val + n;
+    uint32_t *blk = v->idx + n;
+    for (size_t j = 0; j < n; j++) {
+        if (j + AHEAD < n)
+            __builtin_prefetch(l->rows + (size_t)l->row_of[feat[j + AHEAD]] * stride);
+        const double *src = l->rows + (size_t)l->row_of[feat[j]] * stride;
+        if (stride == 5) /* 4 labels: a fixed-size copy the compiler inlines */
+            memcpy(row + j * 5, src, 5 * sizeof(double));
+        else
+            memcpy(row + j * stride, src, stride * sizeof(double));
+        blk[j] = feat[j] >= l->word_dim;
+    }
     x->tf = v->val;
+    x->row = row;
     x->touched = v->idx;
-    if (x->n)
-        memset(x->tf, 0, x->n * sizeof(double));
+    x->blk = blk;
+    if (n)
+        memset(x->tf, 0, n * sizeof(double));
     return 0;
 }
 
@@ -142,23 +180,18 @@ static int slots_score(const nc_linear *l, const nc_fscratch *s, const struct sl
             x->touched[nt++] = j;
         x->tf[j] = (double)((float)x->tf[j] + occ[i].w);
     }
-    enum { AHEAD = 16 };
-    for (size_t t = 0; t < nt && t < AHEAD; t++)
-        __builtin_prefetch(l->rows + (size_t)x->feat[x->touched[t]] * stride);
     double dot[2][NC_LINEAR_MAX_LABELS], n2[2] = {0, 0};
     memset(dot, 0, sizeof(dot[0]) * 2);
     size_t kept = 0;
     for (size_t t = 0; t < nt; t++) {
-        if (t + AHEAD < nt)
-            __builtin_prefetch(l->rows + (size_t)x->feat[x->touched[t + AHEAD]] * stride);
         uint32_t j = x->touched[t];
         double tf = x->tf[j];
         x->tf[j] = 0.0;
-        const double *r = l->rows + (size_t)x->feat[j] * stride;
+        const double *r = x->row + (size_t)j * stride;
         if (r[0] == 0.0)
             continue;
         double v = nc_sublinear_tf(tf) * r[0];
-        int blk = x->feat[j] >= l->word_dim;
+        uint32_t blk = x->blk[j];
         n2[blk] += v * v;
         for (size_t k = 0; k < L; k++)
             dot[blk][k] += v * r[1 + k];
@@ -217,7 +250,7 @@ int nc_linear_score(const nc_linear *l, const nc_featurizer *f, nc_fscratch *s, 
     nc_fscratch_occ(s, &nocc);
     struct slot_scratch x;
     if (l->rows) {
-        if (slots_load(f, s, v, &x) != 0)
+        if (slots_load(l, f, s, v, &x) != 0)
             return -1;
         slots_score(l, s, &x, 0, nocc, dec);
     } else {

@@ -84,11 +84,12 @@ static uint32_t lower_other(uint32_t cp)
     return cp;
 }
 
-int nc_tokens_push(nc_tokens *t, const char *s, size_t len)
+/* Room for n more bytes and k more tokens. */
+static int tokens_reserve(nc_tokens *t, size_t n, size_t k)
 {
-    if (t->nchars + len > t->capchars) {
-        size_t cap = t->capchars ? t->capchars * 2 : 4096;
-        while (cap < t->nchars + len)
+    if (t->nchars + n > t->capchars) {
+        size_t cap = t->capchars ? t->capchars : 4096;
+        while (cap < t->nchars + n)
             cap *= 2;
         char *p = realloc(t->chars, cap);
         if (!p)
@@ -96,14 +97,23 @@ int nc_tokens_push(nc_tokens *t, const char *s, size_t len)
         t->chars = p;
         t->capchars = cap;
     }
-    if (t->n + 1 > t->captok) {
-        size_t cap = t->captok ? t->captok * 2 : 512;
+    if (t->n + k > t->captok) {
+        size_t cap = t->captok ? t->captok : 512;
+        while (cap < t->n + k)
+            cap *= 2;
         struct nc_token *p = realloc(t->tok, cap * sizeof(*p));
         if (!p)
             return -1;
         t->tok = p;
         t->captok = cap;
     }
+    return 0;
+}
+
+int nc_tokens_push(nc_tokens *t, const char *s, size_t len)
+{
+    if (tokens_reserve(t, len, 1) != 0)
+        return -1;
     memcpy(t->chars + t->nchars, s, len);
     t->tok[t->n].off = (uint32_t)t->nchars;
     t->tok[t->n].len = (uint32_t)len;
@@ -112,7 +122,7 @@ int nc_tokens_push(nc_tokens *t, const char *s, size_t len)
     return 0;
 }
 
-int nc_tokenize(const char *text, size_t len, nc_tokens *out)
+int nc_tokenize_utf8(const char *text, size_t len, nc_tokens *out)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t i = 0;
@@ -183,6 +193,82 @@ int nc_tokenize(const char *text, size_t len, nc_tokens *out)
             }
         }
         i += n;
+    }
+    return 0;
+}
+
+/*
+ * Tokens of an all-ASCII span, written straight into out: every byte is
+ * stored (mapped) at the end of the current token, which only grows while it
+ * is under NC_TOKEN_MAX bytes, so the cut and the skipped rest of a long word
+ * cost no branch; a separator closes a non-empty token.
+ */
+static int tokenize_ascii(const unsigned char *s, size_t len, nc_tokens *out)
+{
+    if (tokens_reserve(out, len + 1, len / 2 + 1) != 0)
+        return -1;
+    char *dst = out->chars;
+    size_t nc = out->nchars, start = nc, nt = out->n;
+    for (size_t i = 0; i < len; i++) {
+        char m = ascii_map[s[i]];
+        if (m) {
+            dst[nc] = m;
+            nc += nc - start < NC_TOKEN_MAX;
+        } else if (nc != start) {
+            out->tok[nt].off = (uint32_t)start;
+            out->tok[nt++].len = (uint32_t)(nc - start);
+            start = nc;
+        }
+    }
+    if (nc != start) {
+        out->tok[nt].off = (uint32_t)start;
+        out->tok[nt++].len = (uint32_t)(nc - start);
+    }
+    out->nchars = nc;
+    out->n = nt;
+    return 0;
+}
+
+/* Index of the first byte >= 0x80 in s[i..len), or len. */
+static size_t next_non_ascii(const unsigned char *s, size_t i, size_t len)
+{
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ULL)
+            break;
+    }
+    while (i < len && s[i] < 0x80)
+        i++;
+    return i;
+}
+
+/*
+ * Spans of ASCII go through tokenize_ascii(); a span around non-ASCII bytes,
+ * from the ASCII separator before them to the ASCII separator after them (a
+ * separator ends any token, so the spans tokenize independently), goes
+ * through the full path. Both give the same tokens (tests/core/
+ * test_tokenize.c runs both over the corpus).
+ */
+int nc_tokenize(const char *text, size_t len, nc_tokens *out)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0;
+    while (i < len) {
+        size_t p = next_non_ascii(s, i, len);
+        if (p == len)
+            return tokenize_ascii(s + i, len - i, out);
+        size_t q = p; /* back to the ASCII separator before p (or i) */
+        while (q > i && (s[q - 1] >= 0x80 || ascii_map[s[q - 1]]))
+            q--;
+        if (q > i && tokenize_ascii(s + i, q - i, out) != 0)
+            return -1;
+        size_t r = p; /* on to the ASCII separator after p (or len) */
+        while (r < len && (s[r] >= 0x80 || ascii_map[s[r]]))
+            r++;
+        if (nc_tokenize_utf8(text + q, r - q, out) != 0)
+            return -1;
+        i = r;
     }
     return 0;
 }

@@ -37,8 +37,12 @@ void nc_tokens_init(nc_tokens *t);
 void nc_tokens_clear(nc_tokens *t);
 void nc_tokens_release(nc_tokens *t);
 
-/* Appends the tokens of text[0..len). Returns 0, or -1 when out of memory. */
+/* Appends the tokens of text[0..len). Returns 0, or -1 when out of memory.
+ * ASCII spans take a branch-light path; text around other bytes the full
+ * UTF-8 path, nc_tokenize_utf8(), which gives the same tokens on any input. */
 int nc_tokenize(const char *text, size_t len, nc_tokens *out);
+/* The full UTF-8 path alone (the reference for the ASCII path). */
+int nc_tokenize_utf8(const char *text, size_t len, nc_tokens *out);
 
 /* Appends s[0..len) as one token, as it is (the featurizer keeps its trace
  * names in an nc_tokens too). Returns 0, or -1 when out of memory. */

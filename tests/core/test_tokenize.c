@@ -2,7 +2,9 @@
  * test_tokenize.c - edge cases of the UTF-8 tokenizer (daemon/core/tokenize.h):
  * empty and blank input, the NC_TOKEN_MAX cut (at a character boundary,
  * rest of the word skipped), invalid UTF-8 and NUL as separators, scripts,
- * combining marks, diacritic folding and digit mapping; nc_tokens_push.
+ * combining marks, diacritic folding and digit mapping; nc_tokens_push; the
+ * ASCII path (nc_tokenize) against the full UTF-8 path (nc_tokenize_utf8) on
+ * every title and body of the corpus (train+dev), raw and HTML-stripped.
  *
  * Byte strings use \xHH escapes, or octal \OOO ones where a letter or digit
  * follows (a hex escape would swallow it).
@@ -18,8 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/article.h"
+#include "core/html.h"
 #include "core/tokenize.h"
 #include "base/util.h"
+#include "testutil.h"
 
 /* Tokenizes text[0..len) and checks the tokens are exactly want[0..n). */
 static void expect_tokens_n(const char *text, size_t len, const char *const *want, size_t n)
@@ -352,6 +357,70 @@ static void test_push(void **state)
     nc_tokens_release(&t);
 }
 
+/* nc_tokenize (ASCII spans fast) and nc_tokenize_utf8 give the same tokens. */
+static void expect_paths_agree(const char *text, size_t len, nc_tokens *a, nc_tokens *b)
+{
+    nc_tokens_clear(a);
+    nc_tokens_clear(b);
+    assert_int_equal(nc_tokenize(text, len, a), 0);
+    assert_int_equal(nc_tokenize_utf8(text, len, b), 0);
+    assert_int_equal(a->n, b->n);
+    for (size_t i = 0; i < a->n; i++) {
+        assert_int_equal(a->tok[i].len, b->tok[i].len);
+        assert_memory_equal(a->chars + a->tok[i].off, b->chars + b->tok[i].off, a->tok[i].len);
+    }
+}
+
+static void test_ascii_path_on_corpus(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"train.jsonl", "dev.jsonl"};
+    nc_tokens a, b;
+    nc_tokens_init(&a);
+    nc_tokens_init(&b);
+    nc_article *art = nc_article_new();
+    assert_non_null(art);
+    size_t articles = 0, mixed = 0, tokens = 0;
+    for (size_t f = 0; f < 2; f++) {
+        char path[4096], err[256];
+        snprintf(path, sizeof(path), "%s/%s", NC_TEST_CORPUS, files[f]);
+        size_t len;
+        char *data = tu_read(path, &len);
+        assert_non_null(data);
+        for (char *p = data; p < data + len;) {
+            char *nl = memchr(p, '\n', (size_t)(data + len - p));
+            size_t l = nl ? (size_t)(nl - p) : (size_t)(data + len - p);
+            assert_int_equal(nc_article_parse(art, p, l, 1 << 20, err, sizeof(err)), 0);
+            for (int field = 0; field < 2; field++) {
+                size_t n;
+                const char *t = field ? nc_article_body(art, &n) : nc_article_title(art, &n);
+                expect_paths_agree(t, n, &a, &b);
+                tokens += a.n;
+                char *stripped = malloc(n + 1);
+                assert_non_null(stripped);
+                size_t sn = nc_html_strip(t, n, stripped);
+                expect_paths_agree(stripped, sn, &a, &b);
+                free(stripped);
+                for (size_t i = 0; i < n; i++)
+                    if ((unsigned char)t[i] >= 0x80) {
+                        mixed++;
+                        break;
+                    }
+            }
+            articles++;
+            p += l + 1;
+        }
+        free(data);
+    }
+    /* The corpus has both kinds of text, so both paths and their seams ran. */
+    assert_true(articles > 8000);
+    assert_true(mixed > 0 && mixed < 2 * articles);
+    assert_true(tokens > 10 * articles);
+    nc_article_free(art);
+    nc_tokens_release(&a);
+    nc_tokens_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -369,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_diacritic_folding),
         cmocka_unit_test(test_append_and_reuse),
         cmocka_unit_test(test_push),
+        cmocka_unit_test(test_ascii_path_on_corpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
