@@ -151,7 +151,8 @@ typedef struct nc_config {
         size_t max_article_bytes;          /* 921600 (900 KiB) */
         size_t max_inflight_total;         /* 10000 */
         size_t max_inflight_per_partition; /* 2000 */
-        int queued_max_messages_kbytes;    /* 65536 (consumer queued.max.messages.kbytes) */
+        size_t max_inflight_bytes;         /* 64 MiB, inputs + outputs of unfinished jobs */
+        int queued_max_messages_kbytes;    /* consumer prefetch; 0: max_inflight_bytes / 4 */
         int shutdown_timeout_ms;           /* 20000 */
         size_t workers;                    /* 2 classification threads */
     } limits;
