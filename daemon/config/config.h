@@ -223,6 +223,10 @@ void nc_config_dump(const nc_config *c, FILE *fp);
  * "ssl.key" or "sasl.oauthbearer.config" (daemon/config/secret.c). */
 bool nc_config_is_secret(const char *key);
 
+/* "Did you mean": the one of cands[0..n) closest to word within 2 edits,
+ * or NULL (the rule of the unknown-key errors; keys.c). */
+const char *nc_config_closest(const char *word, const char *const *cands, size_t n);
+
 /*
  * Dotted names of the keys whose values differ between a and b, one per line
  * into buf (cut cleanly). With nonreloadable_only, only keys that need a
