@@ -6,6 +6,8 @@
 #   brokerfail  3 brokers (RF 3, min.insync 2): the leader killed mid-stream
 #   security    SASL/PLAIN over TLS, password from ${VAR}; wrong password, no CA
 #   shutdown    SIGTERM at random moments of start-up and rebalance, both modes
+#   slowbroker  a 5 MB/s client quota and 860 KiB articles: RSS under the
+#               README ceiling, SIGTERM mid-stream exits 0, all delivered
 #   eos_poison  outputs the broker refuses for good (too large for the topic):
 #               dead-lettered after a few aborts, never an endless rewind;
 #               a topic limit below batch.size is warned about at start
@@ -15,7 +17,8 @@
 # Serial: each starts JVMs and daemons that would compete for 2 cores.
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_FOUND)
-  set(NC_KAFKA_DAEMON_TESTS crash e2e scaleout brokerfail security eos_poison shutdown)
+  set(NC_KAFKA_DAEMON_TESTS crash e2e scaleout brokerfail security eos_poison shutdown
+      slowbroker)
   foreach(t ${NC_KAFKA_DAEMON_TESTS})
     add_test(NAME kafka_daemon_${t}
       COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/kafka/test_${t}.py

@@ -132,7 +132,7 @@ static void test_defaults(void **state)
     assert_int_equal(c->limits.max_article_bytes, 921600);
     assert_int_equal(c->limits.max_inflight_total, 10000);
     assert_int_equal(c->limits.max_inflight_per_partition, 2000);
-    assert_int_equal(c->limits.queued_max_messages_kbytes, 65536);
+    assert_int_equal(c->limits.queued_max_messages_kbytes, 0);
     assert_int_equal(c->limits.shutdown_timeout_ms, 20000);
     assert_int_equal(c->limits.workers, 2);
     assert_int_equal(c->logging.level, NC_LOG_INFO);
@@ -157,7 +157,7 @@ static void test_key_table(void **state)
         assert_non_null(def);
         assert_true(help && *help);
     }
-    assert_int_equal(n, 35);
+    assert_int_equal(n, 36);
     assert_null(nc_config_key(n, NULL, NULL));
 }
 

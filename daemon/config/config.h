@@ -151,7 +151,8 @@ typedef struct nc_config {
         size_t max_article_bytes;          /* 921600 (900 KiB) */
         size_t max_inflight_total;         /* 10000 */
         size_t max_inflight_per_partition; /* 2000 */
-        int queued_max_messages_kbytes;    /* 65536 (consumer queued.max.messages.kbytes) */
+        size_t max_inflight_bytes;         /* 64 MiB, inputs + outputs of unfinished jobs */
+        int queued_max_messages_kbytes;    /* consumer prefetch; 0: max_inflight_bytes / 4 */
         int shutdown_timeout_ms;           /* 20000 */
         size_t workers;                    /* 2 classification threads */
     } limits;
@@ -221,6 +222,10 @@ void nc_config_dump(const nc_config *c, FILE *fp);
  * ("pasword"), or the name contains "password", "secret", "key.pem",
  * "ssl.key" or "sasl.oauthbearer.config" (daemon/config/secret.c). */
 bool nc_config_is_secret(const char *key);
+
+/* "Did you mean": the one of cands[0..n) closest to word within 2 edits,
+ * or NULL (the rule of the unknown-key errors; keys.c). */
+const char *nc_config_closest(const char *word, const char *const *cands, size_t n);
 
 /*
  * Dotted names of the keys whose values differ between a and b, one per line

@@ -119,6 +119,20 @@ void cfg_unknown_key_msg(const char *path, char *msg, size_t n)
         snprintf(msg, n, "unknown key %s", cfg_quote(path, qb, sizeof qb));
 }
 
+const char *nc_config_closest(const char *word, const char *const *cands, size_t n)
+{
+    const char *best = NULL;
+    size_t bd = 3; /* at most 2 edits, as for our own keys */
+    for (size_t i = 0; i < n; i++) {
+        size_t d = cfg_edit_distance(word, cands[i], false);
+        if (d < bd) {
+            bd = d;
+            best = cands[i];
+        }
+    }
+    return best;
+}
+
 const char *nc_config_key(size_t i, const char **def, const char **help)
 {
     if (i >= nc_nckeys)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kafka/bounds.h"
 #include "kafka/conf.h"
 #include "base/clock.h"
 
@@ -202,7 +203,7 @@ int nc_kafka_in_new(const nc_config *cfg, const struct nc_kclient_opts *o,
     conf = in_alloc(cfg, o, hooks, &in, err, errlen);
     if (!conf)
         return in_fail(in, NULL);
-    snprintf(num, sizeof(num), "%d", cfg->limits.queued_max_messages_kbytes);
+    snprintf(num, sizeof(num), "%d", nc_bounds_prefetch_kbytes(cfg));
     /* Offsets are stored only behind the pipeline's watermark; auto-commit
      * then commits what was stored (and only that). Exactly-once commits
      * offsets only inside transactions (commit.h): no auto-commit at all. */

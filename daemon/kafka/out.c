@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kafka/bounds.h"
 #include "kafka/conf.h"
 
 struct nc_kafka_out {
@@ -75,6 +76,18 @@ static long long conf_num(const rd_kafka_conf_t *conf, const char *key, long lon
         return dflt;
     long long v = strtoll(buf, NULL, 10);
     return v > 0 ? v : dflt;
+}
+
+/* The daemon's producer queue bound, derived from limits.max_inflight_bytes
+ * unless kafka.producer sets it (kafka/bounds.h). */
+static int set_queue_bound(const nc_kafka_out *o, rd_kafka_conf_t *conf, const nc_config *cfg,
+                           const nc_kv *kv, size_t nkv, char *err, size_t errlen)
+{
+    char num[32];
+    if (o->tool || nc_kv_has(kv, nkv, "queue.buffering.max.kbytes"))
+        return 0;
+    snprintf(num, sizeof(num), "%d", nc_bounds_producer_kbytes(cfg, o->max_message_bytes));
+    return nc_kconf_set(conf, "queue.buffering.max.kbytes", num, err, errlen);
 }
 
 /* Our guarantees, after the pass-through maps so they always win. */
@@ -151,7 +164,8 @@ int nc_kafka_out_new(const nc_config *cfg, const struct nc_kafka_out_opts *opts,
     o->batch_size = (size_t)conf_num(conf, "batch.size", 0);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_error_cb(conf, on_error);
-    if (set_guarantees(o, conf, kv, nkv, txn_id, err, errlen) == 0)
+    if (set_queue_bound(o, conf, cfg, kv, nkv, err, errlen) == 0 &&
+        set_guarantees(o, conf, kv, nkv, txn_id, err, errlen) == 0)
         o->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
     else
         errstr[0] = '\0';

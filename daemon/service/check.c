@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/model.h"
+#include "kafka/props.h"
 
 /* One problem: "<origin>: <key>: <reason>" (origin omitted for defaults). */
 static void report(FILE *out, const nc_config *cfg, const char *key, const char *reason)
@@ -98,6 +99,7 @@ int nc_check_offline(const nc_config *cfg, int passthrough, FILE *out)
 
     bad += check_files(cfg, "kafka.consumer", cfg->kafka.consumer, cfg->kafka.n_consumer, out);
     bad += check_files(cfg, "kafka.producer", cfg->kafka.producer, cfg->kafka.n_producer, out);
+    bad += nc_kafka_props_check(cfg, out); /* kafka/props.c */
     if (!passthrough)
         bad += check_model(cfg, out);
     return bad;

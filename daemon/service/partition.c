@@ -38,8 +38,22 @@ void job_free(nc_pipeline *p, struct job *j)
         rd_kafka_message_destroy(j->msg);
     runtime_unref(j->rt);
     job_output_free(j);
-    free(j);
     p->inflight--;
+    p->inflight_bytes -= j->bytes;
+    free(j);
+}
+
+void job_admit(nc_pipeline *p, struct job *j)
+{
+    j->bytes = j->msg->len + j->msg->key_len;
+    p->inflight++;
+    p->inflight_bytes += j->bytes;
+}
+
+int pipeline_full(const nc_pipeline *p)
+{
+    return p->inflight >= p->cfg->limits.max_inflight_total ||
+           p->inflight_bytes >= p->cfg->limits.max_inflight_bytes;
 }
 
 void part_clear(nc_pipeline *p, struct part *pt, int keep)
@@ -196,16 +210,18 @@ void flow_control(nc_pipeline *p)
     long long now = nc_now_ms();
     int stalled;
 
-    if (p->inflight >= total) {
+    if (pipeline_full(p)) {
         if (!p->over_since)
             p->over_since = now;
-    } else if (p->inflight <= total / 2) {
+    } else if (p->inflight <= total / 2 &&
+               p->inflight_bytes <= p->cfg->limits.max_inflight_bytes / 2) {
         p->over_since = 0;
     }
     stalled = p->over_since && now - p->over_since >= STALL_PAUSE_MS;
     for (struct part *pt = p->parts; pt; pt = pt->next) {
         int over = pt->count >= per || stalled;
-        int under = pt->count <= per / 2 && p->inflight <= total / 2;
+        int under = pt->count <= per / 2 && p->inflight <= total / 2 &&
+                    p->inflight_bytes <= p->cfg->limits.max_inflight_bytes / 2;
         if (!pt->paused && over) {
             if (nc_kafka_in_pause(p->in, pt->topic, pt->partition, 1) == 0) {
                 pt->paused = 1;

@@ -53,7 +53,7 @@ static void dispatch(nc_pipeline *p, rd_kafka_message_t *m)
     j->rt = p->rt;
     p->rt->refs++;
     part_append(pt, j);
-    p->inflight++;
+    job_admit(p, j);
     p->n_in++;
     nc_metrics_consumed(p->metrics, topic);
     /* The FIFO: production order. */
@@ -100,7 +100,7 @@ static size_t consume_batch(nc_pipeline *p, int busy)
         }
         dispatch(p, m);
         n++;
-        if (p->inflight >= p->cfg->limits.max_inflight_total)
+        if (pipeline_full(p))
             break;
     }
     return n;
@@ -201,14 +201,15 @@ static void log_stats(nc_pipeline *p, const char *what)
 {
     nc_log_info(p->log,
                 "%s consumed=%llu classified=%llu deadlettered=%llu records=%llu acked=%llu "
-                "inflight=%zu",
-                what, p->n_in, p->n_out, p->n_dead, p->n_records, p->n_acked, p->inflight);
+                "inflight=%zu inflight_bytes=%zu",
+                what, p->n_in, p->n_out, p->n_dead, p->n_records, p->n_acked, p->inflight,
+                p->inflight_bytes);
 }
 
 /* One iteration of the main loop. */
 static void run_once(nc_pipeline *p)
 {
-    int busy = p->inflight >= p->cfg->limits.max_inflight_total;
+    int busy = pipeline_full(p);
     size_t n;
 
     serve_deliveries(p, busy ? 10 : 0);
@@ -220,7 +221,7 @@ static void run_once(nc_pipeline *p)
     if (*p->o.reload)
         pipeline_reload(p);
     flow_control(p);
-    busy = p->inflight >= p->cfg->limits.max_inflight_total;
+    busy = pipeline_full(p);
     /* Over the total bound and not yet paused for it: consume nothing;
      * produce what was classified and serve delivery reports (above)
      * until there is room. */

@@ -61,6 +61,7 @@ struct job {
     rd_kafka_message_t *msg;
     struct runtime *rt;
     int64_t offset;
+    size_t bytes; /* input payload + key, in p->inflight_bytes (job_admit) */
     /* written by a worker before `classified` is set under the pool lock */
     int classified;
     enum job_kind kind;
@@ -132,6 +133,7 @@ struct nc_pipeline {
     size_t fifo_len;
     struct job *dl_queue; /* jobs awaiting a dead-letter produce (from reports) */
     size_t inflight;      /* jobs consumed and not yet freed */
+    size_t inflight_bytes; /* their input bytes (limits.max_inflight_bytes) */
 
     struct pool pool;
     int use_pool;
@@ -187,6 +189,11 @@ void part_retire(nc_pipeline *p, struct part *pt);
 void parts_sweep_retired(nc_pipeline *p);
 /* Frees every partition, active and retired (jobs included). */
 void parts_free_all(nc_pipeline *p);
+/* Admission: counts j (just consumed) in the message and byte totals. */
+void job_admit(nc_pipeline *p, struct job *j);
+/* At a total bound (limits.max_inflight_total or max_inflight_bytes):
+ * consume nothing until delivery reports free room. */
+int pipeline_full(const nc_pipeline *p);
 /* j may be done: mark it and move its partition's watermark. */
 void job_finish_check(nc_pipeline *p, struct job *j);
 /* Any job of parts not yet done (nor failed)? */

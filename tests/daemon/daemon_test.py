@@ -331,6 +331,24 @@ def t_checkconfig(env):
     check(rc == 1, "guarded property accepted through --set")
     rc, err = check_config(env, good, "--set", "kafka.brokers=127.0.0.1:1")
     check(rc == 0, "--set override refused: %s" % err)
+    # librdkafka's property names: a misspelled secret is refused with the
+    # right name, its value never shown (daemon/kafka/props.c).
+    pw = "Pw-%d-never-shown" % os.getpid()
+    os.environ["NEWSCLF_TEST_PW"] = pw
+    typo = env.path("typo.yaml")
+    with open(typo, "w") as f:
+        f.write("kafka:\n  consumer:\n    fetch.max.bytes: 1048576\n"
+                "    sasl.pasword: \"${NEWSCLF_TEST_PW}\"\n"
+                "  producer:\n    linger.ms: 5\n    bogus.property.x: 1\n")
+    rc, err = check_config(env, typo)
+    check(rc == 1, "misspelled librdkafka property accepted (rc=%d)" % rc)
+    check(re.search(re.escape(typo) + r":4:\d+: kafka\.consumer\.sasl\.pasword: unknown "
+                    r"librdkafka property \(did you mean 'sasl\.password'\?\)", err),
+          "no did-you-mean for sasl.pasword: " + err)
+    check(re.search(r"kafka\.producer\.bogus\.property\.x: unknown librdkafka property\n", err),
+          "unknown producer property not reported: " + err)
+    check(len(err.strip().splitlines()) == 2, "known properties reported too: " + err)
+    check(pw not in err, "the misspelled secret's value was printed: " + err)
     print("checkconfig: ok")
 
 

@@ -5,17 +5,15 @@ directory whose newsclfd runs behind a wrapper (valgrind, unshare, setpriv),
 and main() with the suite's --producer option.
 """
 import os
-import re
 import shlex
 import struct
 import subprocess
 import sys
-import threading
-import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from newsclf_test.checks import Fail, check  # noqa: E402
+from newsclf_test.rss import RssSampler, rss_kib, sanitized  # noqa: E402,F401
 from newsclf_test.testenv import main as suite_main  # noqa: E402
 
 
@@ -88,48 +86,6 @@ def produce_records(env, prod, broker, topic, records, name="spec"):
     return pos
 
 
-def rss_kib(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-class RssSampler(threading.Thread):
-    """Samples VmRSS of pid every `step` seconds; `mark(tag)` labels the
-    samples that follow, so phases (warm-up, rest) can be compared."""
-
-    def __init__(self, pid, step=0.2):
-        super().__init__(daemon=True)
-        self.pid = pid
-        self.step = step
-        self.tag = "start"
-        self.samples = []  # (monotonic, tag, kib)
-        self.stop_ev = threading.Event()
-
-    def mark(self, tag):
-        self.tag = tag
-
-    def run(self):
-        while not self.stop_ev.is_set():
-            v = rss_kib(self.pid)
-            if v is not None:
-                self.samples.append((time.monotonic(), self.tag, v))
-            self.stop_ev.wait(self.step)
-
-    def stop(self):
-        self.stop_ev.set()
-        self.join(5)
-
-    def max_of(self, tags):
-        vals = [v for _, t, v in self.samples if t in tags]
-        return max(vals) if vals else None
-
-
 def wrapped_bin_dir(env, real, name, prefix):
     """A bin dir whose newsclfd runs the real one behind prefix (a list of
     words, e.g. valgrind and its options), so newsclf_test's Daemon and
@@ -147,10 +103,3 @@ def wrapped_bin_dir(env, real, name, prefix):
     return d
 
 
-def sanitized(bin_dir):
-    """True when bin_dir is a NEWSCLF_SANITIZE=ON build (CMakeCache.txt)."""
-    try:
-        with open(os.path.join(bin_dir, "CMakeCache.txt")) as f:
-            return bool(re.search(r"^NEWSCLF_SANITIZE:BOOL=(ON|TRUE|1)$", f.read(), re.M | re.I))
-    except OSError:
-        return False

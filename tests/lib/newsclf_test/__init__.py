@@ -11,6 +11,7 @@
   corpus      models/corpus input and `newsclf classify` as the reference
   prom        samples of the daemon's /metrics text
   e2e         the end-to-end scenario of daemon_e2e and kafka_daemon_e2e
+  rss         VmRSS from /proc: a reading, a sampler with phases, sanitized builds
 
 tests/README.md says how to run and add a test.
 """
