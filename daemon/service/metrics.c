@@ -228,10 +228,15 @@ nc_registry *nc_metrics_registry(nc_metrics *m)
 
 char *nc_metrics_render(nc_metrics *m, size_t *len)
 {
+    return nc_metrics_render_as(m, NC_PROM_TEXT, len);
+}
+
+char *nc_metrics_render_as(nc_metrics *m, enum nc_prom_format fmt, size_t *len)
+{
     if (!m)
         return NULL;
     process_update(m);
-    return nc_registry_render(m->reg, len);
+    return nc_registry_render_as(m->reg, fmt, len);
 }
 
 void nc_metrics_consumed(nc_metrics *m, const char *topic)

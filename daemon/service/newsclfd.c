@@ -217,9 +217,9 @@ static void *watchdog_main(void *arg)
     return NULL;
 }
 
-static char *http_metrics(void *arg, size_t *len)
+static char *http_metrics(void *arg, enum nc_prom_format fmt, size_t *len)
 {
-    return nc_metrics_render(arg, len);
+    return nc_metrics_render_as(arg, fmt, len);
 }
 
 static int http_ready(void *arg, char *why, size_t whylen)
