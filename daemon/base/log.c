@@ -4,6 +4,7 @@
  */
 #include "base/log.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -44,9 +45,16 @@ static int is_journal(FILE *fp)
     const char *env = getenv("JOURNAL_STREAM");
     unsigned long long dev, ino;
     struct stat st;
-    char tail;
+    char *end;
 
-    if (!env || sscanf(env, "%llu:%llu%c", &dev, &ino, &tail) != 2)
+    if (!env || *env < '0' || *env > '9')
+        return 0;
+    errno = 0;
+    dev = strtoull(env, &end, 10);
+    if (errno || *end != ':' || end[1] < '0' || end[1] > '9')
+        return 0;
+    ino = strtoull(end + 1, &end, 10);
+    if (errno || *end)
         return 0;
     if (fstat(fileno(fp), &st) != 0)
         return 0;
@@ -252,6 +260,8 @@ static void emit(nc_log *log, enum nc_log_level level, const char *body)
 }
 
 /* fmt/ap into body (LINE_MAX_BYTES), marked with "..." when cut. */
+static void format_body(char *body, const char *fmt, va_list ap) NC_PRINTF(2, 0);
+
 static void format_body(char *body, const char *fmt, va_list ap)
 {
     int w = vsnprintf(body, LINE_MAX_BYTES, fmt, ap);

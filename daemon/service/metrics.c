@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,12 +98,21 @@ static void process_update(nc_metrics *m)
 {
     struct rusage ru;
     struct rlimit rl;
-    long pages = 0, resident = 0, fds = count_fds();
+    long fds = count_fds();
     FILE *fp = fopen("/proc/self/statm", "r");
+    char statm[128];
 
+    /* statm: "size resident shared ..." in pages. */
     if (fp) {
-        if (fscanf(fp, "%ld %ld", &pages, &resident) == 2)
-            nc_family_set(m->rss, NULL, (double)resident * (double)sysconf(_SC_PAGESIZE));
+        if (fgets(statm, sizeof(statm), fp)) {
+            char *end;
+            long long resident;
+            errno = 0;
+            (void)strtoll(statm, &end, 10);
+            resident = strtoll(end, &end, 10);
+            if (!errno && resident > 0)
+                nc_family_set(m->rss, NULL, (double)resident * (double)sysconf(_SC_PAGESIZE));
+        }
         fclose(fp);
     }
     if (fds >= 0)
