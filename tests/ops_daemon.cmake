@@ -12,6 +12,10 @@
 #                                  brokers, TLS files), all reported at once
 #   ops_daemon_zero_series         every label and dead-letter reason at 0
 #                                  before any input; process metrics
+#   ops_daemon_openmetrics         /metrics in OpenMetrics or Prometheus text
+#                                  by Accept, both parsed by prometheus_client
+#   ops_daemon_reload_labels       a reload to a model with other labels: the
+#                                  new labels' series appear
 #
 # The daemon tests run against newsclf-mockbroker and need a model
 # (models/default or $NEWSCLF_TEST_MODEL); ops_daemon_metrics also needs a
@@ -27,7 +31,8 @@ set_tests_properties(ops_metrics_unit PROPERTIES LABELS "daemon;ops;unit" TIMEOU
 
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_FOUND)
-  foreach(t metrics notify notify_brokerdown startfail zero_series check_config)
+  foreach(t metrics notify notify_brokerdown startfail zero_series check_config openmetrics
+           reload_labels)
     add_test(NAME ops_daemon_${t}
       COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/ops_daemon/ops_daemon_test.py ${t}
               --bin-dir ${CMAKE_BINARY_DIR} --source-dir ${CMAKE_SOURCE_DIR})

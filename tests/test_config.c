@@ -589,6 +589,26 @@ static void test_set_overrides(void **state)
     nc_config_free(c);
 }
 
+/* Every bad --set is reported, one line each, in order; the good ones apply. */
+static void test_set_all_errors(void **state)
+{
+    (void)state;
+    char err[NC_CONFIG_ERRLEN];
+    nc_config *c = nc_config_new_defaults();
+    const char *const sets[] = {"kafka.grop=x", "kafka.group=mine", "limits.workers=0",
+                                "metrics.enabled=yes"};
+    assert_non_null(c);
+    assert_int_equal(nc_config_set_all(c, sets, 4, err, sizeof err), NC_CONFIG_EINVAL);
+    assert_string_equal(err, "--set: unknown key 'kafka.grop' (did you mean 'kafka.group'?)\n"
+                             "--set 'limits.workers': '0' is out of range 1..256\n"
+                             "--set 'metrics.enabled': expected true or false, got 'yes'");
+    assert_string_equal(c->kafka.group, "mine");
+    assert_int_equal(nc_config_set_all(c, sets + 1, 1, err, sizeof err), 0);
+    assert_string_equal(err, "");
+    assert_int_equal(nc_config_set_all(c, NULL, 0, err, sizeof err), 0);
+    nc_config_free(c);
+}
+
 static void test_set_errors(void **state)
 {
     (void)state;
@@ -842,6 +862,7 @@ int main(void)
         cmocka_unit_test(test_cross_field),
         cmocka_unit_test(test_set_overrides),
         cmocka_unit_test(test_set_errors),
+        cmocka_unit_test(test_set_all_errors),
         cmocka_unit_test(test_dump_masks_secrets),
         cmocka_unit_test(test_dump_masks_unknown_secrets),
         cmocka_unit_test(test_diff_reloadable),

@@ -54,7 +54,7 @@ static int is_journal(FILE *fp)
     if (errno || *end != ':' || end[1] < '0' || end[1] > '9')
         return 0;
     ino = strtoull(end + 1, &end, 10);
-    if (errno || *end != '\0')
+    if (errno || *end)
         return 0;
     if (fstat(fileno(fp), &st) != 0)
         return 0;
@@ -260,7 +260,9 @@ static void emit(nc_log *log, enum nc_log_level level, const char *body)
 }
 
 /* fmt/ap into body (LINE_MAX_BYTES), marked with "..." when cut. */
-NC_PRINTF(2, 0) static void format_body(char *body, const char *fmt, va_list ap)
+static void format_body(char *body, const char *fmt, va_list ap) NC_PRINTF(2, 0);
+
+static void format_body(char *body, const char *fmt, va_list ap)
 {
     int w = vsnprintf(body, LINE_MAX_BYTES, fmt, ap);
     if (w < 0)

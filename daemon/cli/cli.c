@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const char *nc_cli_default_model(void)
 {
@@ -102,8 +103,16 @@ int nc_cli_each_record(char **files, int nfiles, int whole, nc_record_fn fn, voi
     }
     for (int i = 0; i < nfiles; i++) {
         FILE *fp = strcmp(files[i], "-") == 0 ? stdin : fopen(files[i], "rb");
+        struct stat st;
         if (!fp) {
             fprintf(stderr, "newsclf: %s: %s\n", files[i], strerror(errno));
+            return -1;
+        }
+        /* fopen opens a directory for reading; say so rather than "read error". */
+        if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "newsclf: %s: is a directory\n", files[i]);
+            if (fp != stdin)
+                fclose(fp);
             return -1;
         }
         int rc = whole ? whole_file(fp, files[i], fn, ctx) : each_line(fp, files[i], fn, ctx);

@@ -125,7 +125,7 @@ int nc_cli_eval(int argc, char **argv)
         }
     }
     if (!data || optind != argc) {
-        fprintf(stderr, "newsclf eval: --data is required (see --help)\n");
+        fprintf(stderr, "newsclf eval: --data is required\n");
         return NC_EXIT_USAGE;
     }
     nc_model *m = nc_cli_load_model(model);

@@ -279,7 +279,7 @@ int nc_cli_explain(int argc, char **argv)
         }
     }
     if (argc - optind > 1) {
-        fprintf(stderr, "newsclf explain: one FILE at most (see --help)\n");
+        fprintf(stderr, "newsclf explain: one FILE at most\n");
         return NC_EXIT_USAGE;
     }
     if (nc_cli_model_open(&c.cm, model, NULL) != 0)

@@ -59,10 +59,12 @@ int nc_kcmd_parse(int argc, char **argv, const char *cmd, const struct nc_kcmd_o
     snprintf(shorts, sizeof(shorts), "%sb:c:s:X:h", own->shorts);
     optind = 1;
     while ((o = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
-        if (o == 'h' || o == '?') { /* getopt said what was wrong with '?' */
-            own->usage(o == 'h' ? stdout : stderr);
-            return o == 'h' ? 0 : NC_CLI_EXIT_USAGE;
+        if (o == 'h') {
+            own->usage(stdout);
+            return 0;
         }
+        if (o == '?') /* getopt said what was wrong */
+            return NC_CLI_EXIT_USAGE;
         rc = shared_option(a, o, optarg, cmd);
         if (rc < 0)
             return NC_CLI_EXIT_USAGE;
@@ -122,8 +124,8 @@ int nc_kcmd_start(struct nc_kcmd *k, const char *name, const struct nc_kcmd_args
     const char *brokers;
 
     k->name = name;
-    k->cfg = nc_process_config(a->config, NC_CLI_DEFAULT_CONFIG, 0, a->sets.v, a->sets.n, err,
-                               sizeof(err));
+    /* No fallback file: as newsclfd, only --config is read. */
+    k->cfg = nc_process_config(a->config, NULL, 0, a->sets.v, a->sets.n, err, sizeof(err));
     if (!k->cfg) {
         fprintf(stderr, "newsclf %s: %s\n", name, err);
         return -1;

@@ -22,7 +22,6 @@
 
 #define NC_CLI_EXIT_RUNTIME 1
 #define NC_CLI_EXIT_USAGE 2
-#define NC_CLI_DEFAULT_CONFIG "/etc/newsclf/newsclf.yaml"
 #define NC_CLI_MAX_ITEMS 256
 
 /* A repeatable string option. */
@@ -84,8 +83,8 @@ struct nc_kcmd {
 };
 
 /*
- * The configuration (--config, else NC_CLI_DEFAULT_CONFIG when readable,
- * else the defaults; then --set), the brokers (--brokers, else
+ * The configuration (--config, else the built-in defaults, as newsclfd:
+ * no file is read unless named; then every --set), the brokers (--brokers, else
  * kafka.brokers; the embedded broker is refused), the log, the signals and
  * the client options of both clients. 0, or -1 (printed).
  */

@@ -3,7 +3,10 @@
  * file per command (cli.h: classify, train, eval, explain; kafka.h:
  * subscribe, reclassify).
  *
- * Exit codes: 0 ok, 1 runtime error, 2 usage error. Per-article errors in
+ * Exit codes: 0 ok, 1 runtime error, 2 usage error. A usage error is one
+ * line saying what is wrong, then "Try 'newsclf [COMMAND] --help'." (the
+ * commands print the first line and return 2; main prints the second).
+ * Per-article errors in
  * `classify` are reported as error records on stdout (like newsclfd's
  * dead-letter topic) and do not change the exit code.
  */
@@ -26,15 +29,25 @@ static void usage_main(FILE *out)
             "  subscribe  follow labeled topics and print articles as they arrive\n"
             "  reclassify re-label a range of the input topics with the current model\n"
             "\n"
-            "Run 'newsclf <command> --help' for the options of a command.\n");
+            "options:\n"
+            "  -h, --help  print this help and exit\n"
+            "  --version   print the version and exit\n"
+            "\n"
+            "Run 'newsclf <command> --help' for the options of a command.\n"
+            "subscribe and reclassify read a configuration file only when --config names\n"
+            "one (as newsclfd does); otherwise the built-in defaults apply.\n");
+}
+
+static int usage_error(const char *what)
+{
+    fprintf(stderr, "newsclf: %s\nTry 'newsclf --help'.\n", what);
+    return NC_EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage_main(stderr);
-        return NC_EXIT_USAGE;
-    }
+    if (argc < 2)
+        return usage_error("no command given");
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage_main(stdout);
@@ -53,10 +66,19 @@ int main(int argc, char **argv)
                 {"explain", nc_cli_explain},
                 {"subscribe", nc_cli_subscribe},
                 {"reclassify", nc_cli_reclassify}};
-    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-        if (strcmp(cmd, cmds[i].name) == 0)
-            return cmds[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "newsclf: unknown command \"%s\"\n", cmd);
-    usage_main(stderr);
-    return NC_EXIT_USAGE;
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        if (strcmp(cmd, cmds[i].name) != 0)
+            continue;
+        /* getopt names argv[0] in its complaints: "newsclf classify: ...". */
+        char name[32];
+        snprintf(name, sizeof(name), "newsclf %s", cmds[i].name);
+        argv[1] = name;
+        int rc = cmds[i].fn(argc - 1, argv + 1);
+        if (rc == NC_EXIT_USAGE)
+            fprintf(stderr, "Try 'newsclf %s --help'.\n", cmds[i].name);
+        return rc;
+    }
+    char what[300];
+    snprintf(what, sizeof(what), "unknown command \"%.200s\"", cmd);
+    return usage_error(what);
 }

@@ -321,9 +321,9 @@ static void usage_reclassify(FILE *out)
             "prints each message of the range as {\"topic\",\"partition\",\"offset\",\n"
             "\"timestamp\",\"key\",\"value\"} without a model (scripts/retrain reads the\n"
             "feedback topic this way). Topics, brokers, thresholds, routes, article fields\n"
-            "and the model default to the daemon's configuration (--config, else\n"
-            "%s when readable). Exit 0 when every record was delivered.\n",
-            NC_CLI_DEFAULT_CONFIG);
+            "and the model come from the daemon's configuration file when --config names\n"
+            "one (no file is read otherwise, as with newsclfd: the built-in defaults\n"
+            "apply). Exit 0 when every record was delivered.\n");
 }
 
 /* -1: run; else the exit code (help, usage error). */
@@ -340,7 +340,7 @@ static int recl_args(struct recl *r, int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (!r->from || optind != argc) {
-        fprintf(stderr, "newsclf reclassify: --from is required (see --help)\n");
+        fprintf(stderr, "newsclf reclassify: --from is required\n");
         return NC_CLI_EXIT_USAGE;
     }
     if (nc_bound_parse(r->from, &r->range.from) != 0 ||

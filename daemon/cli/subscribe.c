@@ -65,9 +65,9 @@ static void usage_subscribe(FILE *out)
             "\n"
             "Stops after N printed articles (--max-messages), after T milliseconds\n"
             "(--timeout-ms), or on Ctrl-C; exit 0. Brokers, security properties and the\n"
-            "topic prefix default to the daemon's configuration (--config, else\n"
-            "%s when readable); -X sets any librdkafka property.\n",
-            NC_CLI_DEFAULT_CONFIG);
+            "topic prefix come from the daemon's configuration file when --config names\n"
+            "one (no file is read otherwise, as with newsclfd: the built-in defaults\n"
+            "apply); -X sets any librdkafka property.\n");
 }
 
 static int seen_before(struct sub *s, uint64_t h)
@@ -226,7 +226,7 @@ static int sub_args(struct sub *s, int argc, char **argv)
     int rc = nc_kcmd_parse(argc, argv, "subscribe", &own, &s->args);
 
     if (rc < 0 && (s->labels.n == 0 || optind != argc)) {
-        fprintf(stderr, "newsclf subscribe: at least one --label is required (see --help)\n");
+        fprintf(stderr, "newsclf subscribe: at least one --label is required\n");
         return NC_CLI_EXIT_USAGE;
     }
     return rc;

@@ -298,7 +298,7 @@ int nc_cli_train(int argc, char **argv)
             return NC_EXIT_USAGE;
     }
     if (a.t.ndata == 0 || !a.t.out_dir || optind != argc) {
-        fprintf(stderr, "newsclf train: --data and --out are required (see --help)\n");
+        fprintf(stderr, "newsclf train: --data and --out are required\n");
         return NC_EXIT_USAGE;
     }
     return run(&a);

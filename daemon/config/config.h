@@ -200,6 +200,12 @@ void nc_config_free(nc_config *c);
  */
 int nc_config_set(nc_config *c, const char *assignment, char *err, size_t errlen);
 
+/* nc_config_set() of each assignment in order; the good ones apply, and
+ * every bad one is reported: err has one "--set ..." line per failure
+ * (cut at a line boundary). 0, or the first failure's code. */
+int nc_config_set_all(nc_config *c, const char *const *assignments, size_t n, char *err,
+                      size_t errlen);
+
 /*
  * Cross-field checks; collects all errors like nc_config_load():
  * an input topic (name, or ^regex tried with POSIX regexec) that is or may

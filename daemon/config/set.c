@@ -3,7 +3,8 @@
  * defaults, both from text: scalars, comma-separated lists, one pass-through
  * property or threshold, whole threshold maps ("label:p,...") and routes
  * ("label:topic[:min_probability],..."). Same checks as the file; a failed
- * override leaves the config unchanged.
+ * override leaves the config unchanged. nc_config_set_all() applies a list
+ * and reports every failed one, one line each, as a file's errors are.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,5 +272,31 @@ int nc_config_set(nc_config *c, const char *assignment, char *err, size_t errlen
         err[0] = '\0';
 done:
     free(key);
+    return rc;
+}
+
+int nc_config_set_all(nc_config *c, const char *const *assignments, size_t n, char *err,
+                      size_t errlen)
+{
+    struct cfg_sink sink = {0};
+    char one[2 * CFG_MSG_MAX];
+    int rc = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        int r = nc_config_set(c, assignments[i], one, sizeof one);
+        if (r == 0)
+            continue;
+        if (rc == 0 || r == NC_CONFIG_ENOMEM)
+            rc = r;
+        cfg_sink_add(&sink, "%s", one);
+    }
+    if (rc != 0) {
+        cfg_sink_finish(&sink, err, errlen);
+        if (sink.oom)
+            rc = NC_CONFIG_ENOMEM;
+    } else if (err && errlen) {
+        err[0] = '\0';
+    }
+    cfg_sink_free(&sink);
     return rc;
 }

@@ -30,9 +30,8 @@ nc_config *nc_process_config(const char *path, const char *fallback, int embedde
     }
     if (embedded && nc_config_set(cfg, "kafka.brokers=embedded", err, errlen) != 0)
         goto fail;
-    for (size_t i = 0; i < nsets; i++)
-        if (nc_config_set(cfg, sets[i], err, errlen) != 0)
-            goto fail;
+    if (nc_config_set_all(cfg, sets, nsets, err, errlen) != 0)
+        goto fail;
     if (nc_config_validate(cfg, err, errlen) != 0)
         goto fail;
     return cfg;

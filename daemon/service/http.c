@@ -72,10 +72,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return respond_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     if (!strcmp(url, "/metrics")) {
         size_t len = 0;
-        char *text = h->h.metrics ? h->h.metrics(h->h.arg, &len) : NULL;
+        enum nc_prom_format fmt = nc_prom_format_for(
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
+        char *text = h->h.metrics ? h->h.metrics(h->h.arg, fmt, &len) : NULL;
         if (!text)
             return respond_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "metrics unavailable");
-        return respond(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, len);
+        return respond(c, MHD_HTTP_OK, nc_prom_content_type(fmt), text, len);
     }
     if (!strcmp(url, "/healthz"))
         return respond_text(c, MHD_HTTP_OK, "ok");

@@ -2,7 +2,8 @@
  * http.h - newsclfd's HTTP endpoint: libmicrohttpd on its own thread,
  * listening on metrics.listen (loopback by default).
  *
- *   GET /metrics   Prometheus text format 0.0.4
+ *   GET /metrics   OpenMetrics 1.0.0 when the Accept header asks for
+ *                  application/openmetrics-text, else Prometheus text 0.0.4
  *   GET /healthz   200 "ok" while the process is alive and serving
  *   GET /readyz    200 "ready", or 503 with the reason as the body
  *
@@ -17,12 +18,13 @@
 #include <stddef.h>
 
 #include "base/log.h"
+#include "service/prom.h"
 
 typedef struct nc_http nc_http;
 
 struct nc_http_handlers {
-    /* The /metrics body, malloc'd (freed by the server); NULL: 500. */
-    char *(*metrics)(void *arg, size_t *len);
+    /* The /metrics body in fmt, malloc'd (freed by the server); NULL: 500. */
+    char *(*metrics)(void *arg, enum nc_prom_format fmt, size_t *len);
     /* 1 when ready; else 0 with a one-line reason in why. */
     int (*ready)(void *arg, char *why, size_t whylen);
     void *arg;

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,21 +98,20 @@ static void process_update(nc_metrics *m)
 {
     struct rusage ru;
     struct rlimit rl;
-    long pages = 0, resident = 0, fds = count_fds();
+    long fds = count_fds();
     FILE *fp = fopen("/proc/self/statm", "r");
+    char statm[128];
 
+    /* statm: "size resident shared ..." in pages. */
     if (fp) {
-        /* statm: "<size> <resident> ..." in pages. */
-        char buf[128], *end;
-        if (fgets(buf, sizeof(buf), fp)) {
-            pages = strtol(buf, &end, 10);
-            if (end != buf && *end == ' ') {
-                char *p = end + 1;
-                resident = strtol(p, &end, 10);
-                if (end != p && pages >= 0 && resident >= 0)
-                    nc_family_set(m->rss, NULL,
-                                  (double)resident * (double)sysconf(_SC_PAGESIZE));
-            }
+        if (fgets(statm, sizeof(statm), fp)) {
+            char *end;
+            long long resident;
+            errno = 0;
+            (void)strtoll(statm, &end, 10);
+            resident = strtoll(end, &end, 10);
+            if (!errno && resident > 0)
+                nc_family_set(m->rss, NULL, (double)resident * (double)sysconf(_SC_PAGESIZE));
         }
         fclose(fp);
     }
@@ -238,10 +238,15 @@ nc_registry *nc_metrics_registry(nc_metrics *m)
 
 char *nc_metrics_render(nc_metrics *m, size_t *len)
 {
+    return nc_metrics_render_as(m, NC_PROM_TEXT, len);
+}
+
+char *nc_metrics_render_as(nc_metrics *m, enum nc_prom_format fmt, size_t *len)
+{
     if (!m)
         return NULL;
     process_update(m);
-    return nc_registry_render(m->reg, len);
+    return nc_registry_render_as(m->reg, fmt, len);
 }
 
 void nc_metrics_consumed(nc_metrics *m, const char *topic)

@@ -49,6 +49,8 @@ void nc_metrics_free(nc_metrics *m);
 nc_registry *nc_metrics_registry(nc_metrics *m);
 /* nc_registry_render of the set, for the HTTP endpoint (NULL for NULL). */
 char *nc_metrics_render(nc_metrics *m, size_t *len);
+/* The same in fmt (Prometheus text or OpenMetrics, as the scraper asked). */
+char *nc_metrics_render_as(nc_metrics *m, enum nc_prom_format fmt, size_t *len);
 
 /* Pipeline hooks. */
 void nc_metrics_consumed(nc_metrics *m, const char *topic);

@@ -60,7 +60,8 @@ static void usage(FILE *f)
             "       newsclfd --check-config FILE [--set KEY=VALUE]...\n"
             "       newsclfd --dump-config [--config FILE] [--set KEY=VALUE]...\n"
             "\n"
-            "  --config FILE        YAML configuration (default: built-in defaults)\n"
+            "  --config FILE        YAML configuration (default: none is read, the built-in\n"
+            "                       defaults apply; newsclf subscribe/reclassify alike)\n"
             "  --set KEY=VALUE      override one key, e.g. --set kafka.group=test\n"
             "  --embedded           run an in-process mock Kafka broker (for trying and\n"
             "                       testing only: it keeps ~5 MiB per partition)\n"
@@ -71,6 +72,7 @@ static void usage(FILE *f)
             "  --dump-config        print the effective configuration (secrets masked)\n"
             "  --passthrough        benchmark reference: copy input to the aggregate topic\n"
             "                       unchanged, no classification\n"
+            "  --help, --version    print this help or the version and exit\n"
             "\n"
             "Signals: TERM/INT drain and stop (twice: exit at once), HUP reloads the model\n"
             "and the reloadable keys (model.*, outputs.*, logging.level).\n");
@@ -217,9 +219,9 @@ static void *watchdog_main(void *arg)
     return NULL;
 }
 
-static char *http_metrics(void *arg, size_t *len)
+static char *http_metrics(void *arg, enum nc_prom_format fmt, size_t *len)
 {
-    return nc_metrics_render(arg, len);
+    return nc_metrics_render_as(arg, fmt, len);
 }
 
 static int http_ready(void *arg, char *why, size_t whylen)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- registry ---- */
 
@@ -406,7 +407,8 @@ static void buf_printf(struct buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-/* Label values escape \, " and newline; HELP text escapes \ and newline. */
+/* Label values escape \, " and newline; HELP text escapes \ and newline
+ * (and " in OpenMetrics). */
 static void buf_escaped(struct buf *b, const char *s, int quote)
 {
     for (; *s; s++) {
@@ -449,14 +451,48 @@ static void buf_labels(struct buf *b, const nc_family *f, const struct series *s
     buf_puts(b, "}");
 }
 
-static void render_family(struct buf *b, const nc_family *f)
+/* A bucket bound: %.15g, and in OpenMetrics with a ".0" on whole numbers,
+ * the canonical form its parsers require ("1.0", as Go prints floats). */
+static void bound_text(char *le, size_t n, double v, enum nc_prom_format fmt)
 {
-    buf_printf(b, "# HELP %s ", f->name);
-    buf_escaped(b, f->help, 0);
-    buf_printf(b, "\n# TYPE %s %s\n", f->name, type_names[f->type]);
+    snprintf(le, n, "%.15g", v);
+    if (fmt == NC_PROM_OPENMETRICS && strspn(le, "-0123456789") == strlen(le))
+        snprintf(le + strlen(le), n - strlen(le), ".0");
+}
+
+static int ends_in_total(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 6 && !strcmp(name + n - 6, "_total");
+}
+
+/* The family's name in HELP and TYPE: an OpenMetrics counter is named
+ * without the _total of its samples. */
+static void family_name(struct buf *b, const nc_family *f, enum nc_prom_format fmt)
+{
+    size_t n = strlen(f->name);
+    if (fmt == NC_PROM_OPENMETRICS && f->type == F_COUNTER && ends_in_total(f->name))
+        n -= 6;
+    buf_put(b, f->name, n);
+}
+
+static void render_family(struct buf *b, const nc_family *f, enum nc_prom_format fmt)
+{
+    int om = fmt == NC_PROM_OPENMETRICS;
+
+    buf_puts(b, "# HELP ");
+    family_name(b, f, fmt);
+    buf_puts(b, " ");
+    buf_escaped(b, f->help, om);
+    buf_puts(b, "\n# TYPE ");
+    family_name(b, f, fmt);
+    buf_printf(b, " %s\n", type_names[f->type]);
     for (const struct series *s = f->head; s; s = s->next) {
         if (f->type != F_HISTOGRAM) {
             buf_puts(b, f->name);
+            /* OpenMetrics counter samples end in _total. */
+            if (om && f->type == F_COUNTER && !ends_in_total(f->name))
+                buf_puts(b, "_total");
             buf_labels(b, f, s, NULL);
             buf_puts(b, " ");
             buf_number(b, s->value);
@@ -468,7 +504,7 @@ static void render_family(struct buf *b, const nc_family *f)
             char le[64];
             cum += s->buckets[i];
             if (i < f->nbounds)
-                snprintf(le, sizeof(le), "%.15g", f->bounds[i]);
+                bound_text(le, sizeof(le), f->bounds[i], fmt);
             else
                 snprintf(le, sizeof(le), "+Inf");
             buf_printf(b, "%s_bucket", f->name);
@@ -485,19 +521,75 @@ static void render_family(struct buf *b, const nc_family *f)
     }
 }
 
-char *nc_registry_render(nc_registry *r, size_t *len)
+char *nc_registry_render_as(nc_registry *r, enum nc_prom_format fmt, size_t *len)
 {
     struct buf b = {0};
 
     buf_reserve(&b, 0);
     pthread_mutex_lock(&r->mu);
     for (const nc_family *f = r->head; f; f = f->next)
-        render_family(&b, f);
+        render_family(&b, f, fmt);
     pthread_mutex_unlock(&r->mu);
+    if (fmt == NC_PROM_OPENMETRICS)
+        buf_puts(&b, "# EOF\n");
     if (b.oom) {
         free(b.p);
         return NULL;
     }
     *len = b.len;
     return b.p;
+}
+
+char *nc_registry_render(nc_registry *r, size_t *len)
+{
+    return nc_registry_render_as(r, NC_PROM_TEXT, len);
+}
+
+/* ---- content negotiation ---- */
+
+/* One media range of an Accept header, [p, end): 1 when it is
+ * application/openmetrics-text with a q above 0. */
+static int range_is_openmetrics(const char *p, const char *end)
+{
+    static const char om[] = "application/openmetrics-text";
+    const char *semi;
+
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if ((size_t)(end - p) < sizeof(om) - 1 || strncasecmp(p, om, sizeof(om) - 1) != 0)
+        return 0;
+    p += sizeof(om) - 1;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if (p < end && *p != ';')
+        return 0;
+    /* Parameters: only q=0 refuses the type; any version is answered 1.0.0. */
+    for (semi = p; semi && semi < end; semi = memchr(semi + 1, ';', (size_t)(end - semi - 1))) {
+        const char *q = semi + 1;
+        while (q < end && (*q == ' ' || *q == '\t'))
+            q++;
+        if (end - q >= 2 && (q[0] == 'q' || q[0] == 'Q') && q[1] == '=' && strtod(q + 2, NULL) <= 0)
+            return 0;
+    }
+    return 1;
+}
+
+enum nc_prom_format nc_prom_format_for(const char *accept)
+{
+    const char *p = accept;
+
+    while (p && *p) {
+        const char *comma = strchr(p, ',');
+        const char *end = comma ? comma : p + strlen(p);
+        if (range_is_openmetrics(p, end))
+            return NC_PROM_OPENMETRICS;
+        p = comma ? comma + 1 : NULL;
+    }
+    return NC_PROM_TEXT;
+}
+
+const char *nc_prom_content_type(enum nc_prom_format fmt)
+{
+    return fmt == NC_PROM_OPENMETRICS ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+                                      : "text/plain; version=0.0.4; charset=utf-8";
 }

@@ -2,7 +2,9 @@
  * prom.h - a small Prometheus registry: counters, gauges and histograms
  * with fixed buckets, each a family with label names whose series are
  * created on first use of a tuple of label values, rendered in the
- * Prometheus text format 0.0.4 with HELP and TYPE lines.
+ * Prometheus text format 0.0.4 or in OpenMetrics 1.0.0 (counter families
+ * named without _total, canonical bucket bounds, "# EOF"), both with HELP
+ * and TYPE lines.
  *
  * One mutex guards a registry: updates are a handful per message (pipeline
  * thread, classification workers) and a scrape renders under the same lock,
@@ -17,6 +19,8 @@
 
 typedef struct nc_registry nc_registry;
 typedef struct nc_family nc_family;
+
+enum nc_prom_format { NC_PROM_TEXT = 0, NC_PROM_OPENMETRICS };
 
 /* Label values for one series, in the family's label-name order:
  * nc_family_add(f, NC_LV("news.articles", "0"), 1). */
@@ -55,5 +59,14 @@ void nc_family_retain_touched(nc_family *f);
 /* The Prometheus text of every family, malloc'd and NUL-terminated (*len
  * without the NUL). NULL when out of memory. */
 char *nc_registry_render(nc_registry *r, size_t *len);
+/* The same in either format. */
+char *nc_registry_render_as(nc_registry *r, enum nc_prom_format fmt, size_t *len);
+
+/* The format a scraper asks for in its Accept header (NULL: none):
+ * OpenMetrics when it lists application/openmetrics-text (any version,
+ * q above 0), else the Prometheus text format. */
+enum nc_prom_format nc_prom_format_for(const char *accept);
+/* The Content-Type of a rendering in fmt. */
+const char *nc_prom_content_type(enum nc_prom_format fmt);
 
 #endif

@@ -13,6 +13,7 @@ training (learned combiner, nested figures, --idf-data, --combine max).
 import gzip
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -98,16 +99,39 @@ def test_help():
         rc, out, _ = run([cmd, "-h"], expect_rc=0)
     rc, out, _ = run(["--version"], expect_rc=0)
     check(out.startswith("newsclf "), "--version prints the version")
+    rc, out, _ = run(["--help"], expect_rc=0)
+    check(re.search(r"^\s+--version\s", out, re.M), "--help lists --version")
+    check("only when --config names" in out, "--help states the default-config rule")
+    for cmd in ("subscribe", "reclassify"):
+        rc, out, _ = run([cmd, "--help"], expect_rc=0)
+        check("no file is read otherwise" in out, f"{cmd} --help states the default-config rule")
+
+
+def usage_error(args, cmd=None):
+    """A usage error: exit 2, nothing on stdout, on stderr one line saying
+    what is wrong and then the Try line (not the whole usage)."""
+    rc, out, err = run(args, expect_rc=2)
+    lines = err.rstrip("\n").split("\n")
+    try_line = "Try 'newsclf %s--help'." % (cmd + " " if cmd else "")
+    check(out == "", f"{args}: nothing on stdout for a usage error")
+    check(len(lines) == 2 and lines[1] == try_line and "usage:" not in err,
+          f"{args}: one line and {try_line!r}, got {err!r}")
+    return lines[0]
 
 
 def test_usage_errors():
-    rc, out, err = run([], expect_rc=2)
-    check("usage" in err and out == "", "no command: usage on stderr")
-    rc, out, err = run(["frobnicate"], expect_rc=2)
-    check("unknown command" in err, "unknown command named")
-    for cmd in ("classify", "train", "eval", "explain"):
-        rc, out, err = run([cmd, "--no-such-option"], expect_rc=2)
-        check(out == "", f"{cmd}: nothing on stdout for a usage error")
+    check(usage_error([]) == "newsclf: no command given", "no command")
+    check(usage_error(["frobnicate"]) == 'newsclf: unknown command "frobnicate"',
+          "unknown command named")
+    for cmd in ("classify", "train", "eval", "explain", "subscribe", "reclassify"):
+        first = usage_error([cmd, "--no-such-option"], cmd)
+        check(first == f"newsclf {cmd}: unrecognized option '--no-such-option'",
+              f"{cmd}: the option named: {first!r}")
+    check(usage_error(["eval", "--model", MODEL], "eval") == "newsclf eval: --data is required",
+          "eval without --data")
+    usage_error(["classify", "--model", MODEL, "--format", "xml"], "classify")
+    usage_error(["subscribe"], "subscribe")
+    usage_error(["reclassify"], "reclassify")
     run(["train"], expect_rc=2)
     run(["train", "--data", "x.jsonl"], expect_rc=2)
     run(["train", "--out", "x"], expect_rc=2)
@@ -119,6 +143,27 @@ def test_usage_errors():
     run(["eval", "--model", MODEL], expect_rc=2)
     run(["classify", "--model", MODEL, "--format", "xml"], expect_rc=2)
     run(["explain", "--model", MODEL, "a", "b"], expect_rc=2)
+
+
+def test_set_errors_at_once():
+    for cmd in (["subscribe", "--label", "trade"], ["reclassify", "--from", "beginning"]):
+        rc, out, err = run(cmd + ["--brokers", "127.0.0.1:1", "--set", "kafka.grop=x",
+                                  "--set", "kafka.group=ok", "--set", "limits.workers=0"],
+                           expect_rc=1)
+        want = (f"newsclf {cmd[0]}: --set: unknown key 'kafka.grop' (did you mean "
+                "'kafka.group'?)\n--set 'limits.workers': '0' is out of range 1..256\n")
+        check(err == want, f"{cmd[0]}: every --set error, got {err!r}")
+
+
+def test_directory_input():
+    d = tempfile.mkdtemp(prefix="newsclf-cli-")
+    try:
+        for whole in ([], ["--whole"]):
+            rc, out, err = run(["classify", "--model", MODEL] + whole + [d], expect_rc=1)
+            check(err == f"newsclf: {d}: is a directory\n", f"classify DIR {whole}: {err!r}")
+            check(out == "", "classify DIR: nothing on stdout")
+    finally:
+        shutil.rmtree(d)
 
 
 def test_missing_model():
@@ -537,7 +582,7 @@ def test_train_cross_validated():
 
 
 def main():
-    for fn in (test_help, test_usage_errors, test_missing_model, test_classify_jsonl,
+    for fn in (test_help, test_usage_errors, test_set_errors_at_once, test_directory_input, test_missing_model, test_classify_jsonl,
                test_classify_text, test_classify_options, test_eval_json_matches_classify,
                test_explain, test_train_eval_round_trip, test_train_cross_validated):
         test(fn)

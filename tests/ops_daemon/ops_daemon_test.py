@@ -22,6 +22,13 @@ TEST:
                     process metrics (process_cpu_seconds_total, resident
                     memory, open and max fds, start time) are there and
                     plausible; the text parses.
+  openmetrics       /metrics by Accept: OpenMetrics 1.0.0 for
+                    application/openmetrics-text (as Prometheus asks), the
+                    Prometheus text otherwise; each parsed by the official
+                    client's parser for it, the same series in both.
+  reload_labels     a SIGHUP reload to a model with other labels: their
+                    newsclf_articles_labeled_total series appear at 0, the
+                    earlier labels' stay.
   check_config      --check-config's offline checks, one case each: a broker
                     entry without a port, a port out of range, a missing TLS
                     file, a missing model, a model file changed after its
@@ -47,15 +54,17 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from newsclf_test import load  # noqa: E402
 from newsclf_test.checks import Skip, check, poll  # noqa: E402
 from newsclf_test.corpus import classify, dev_file  # noqa: E402
-from newsclf_test.daemon import AGG, DL, IN, IN_PARTS, Daemon, write_config  # noqa: E402
+from newsclf_test.daemon import (AGG, DL, IN, IN_PARTS, Daemon, news_topics,  # noqa: E402
+                                 write_config)
 from newsclf_test.mockbroker import MockBroker  # noqa: E402
-from newsclf_test.prom import parse_samples, series, value  # noqa: E402
+from newsclf_test.prom import model_info, parse_samples, series, value  # noqa: E402
 from newsclf_test.testenv import main, model_labels  # noqa: E402
 
 METRICS = "127.0.0.1:0"  # the metrics endpoint on a free loopback port
@@ -139,6 +148,46 @@ def validate(env, text):
         for k, v in json.loads(r.stdout).items():
             types.setdefault(k, v)
     return types
+
+
+# {"type": {family: type}, "samples": [[name, labels, value]]} of the
+# exposition on stdin, parsed by prometheus_client's parser for the format
+# named in argv[1] ("text" or "openmetrics").
+CLIENT_PARSE_AS = """
+import json, sys
+if sys.argv[1] == "openmetrics":
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families
+else:
+    from prometheus_client.parser import text_string_to_metric_families
+out = {"type": {}, "samples": []}
+for fam in text_string_to_metric_families(sys.stdin.read()):
+    out["type"][fam.name] = fam.type
+    out["samples"] += [[s.name, s.labels, s.value] for s in fam.samples]
+print(json.dumps(out))
+"""
+
+
+def client_parse(text, fmt):
+    """prometheus_client's parse of text in fmt ("text", "openmetrics"):
+    ({family: type}, {(sample name, sorted label items): value})."""
+    py = client_python()
+    if py is None:
+        raise Skip("no python3-prometheus-client")
+    r = subprocess.run([py, "-c", CLIENT_PARSE_AS, fmt], input=text.encode(),
+                       capture_output=True, timeout=60)
+    check(r.returncode == 0, "prometheus_client's %s parser refuses /metrics: %s" %
+          (fmt, r.stderr.decode()[-2000:]))
+    out = json.loads(r.stdout)
+    return out["type"], {(n, tuple(sorted(lab.items()))): v for n, lab, v in out["samples"]}
+
+
+def scrape(d, accept=None):
+    """(content type, body) of GET /metrics with this Accept header."""
+    req = urllib.request.Request("http://127.0.0.1:%d/metrics" % d.port,
+                                 headers={"Accept": accept} if accept else {})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        check(r.status == 200, "/metrics status %d" % r.status)
+        return r.headers.get("Content-Type", ""), r.read().decode()
 
 
 def check_histogram(s, name, expect_count=None):
@@ -484,6 +533,101 @@ def t_zero_series(env):
           (len(labels), len(DL_REASONS), start - d.started, cpu1))
 
 
+PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+                     "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+OM_CTYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+TEXT_CTYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def t_openmetrics(env):
+    b = MockBroker(env, down=True)
+    d = Daemon(env, b, metrics=METRICS)
+    d.wait_port()
+    poll(lambda: "newsclf_model_info{" in metrics_text(d), 30, "newsclf_model_info")
+    for accept, want in ((None, TEXT_CTYPE), ("text/plain", TEXT_CTYPE), ("*/*", TEXT_CTYPE),
+                         ("application/openmetrics-text", OM_CTYPE),
+                         (PROMETHEUS_ACCEPT, OM_CTYPE),
+                         ("application/openmetrics-text;q=0, text/plain", TEXT_CTYPE)):
+        ctype, body = scrape(d, accept)
+        check(ctype == want, "Accept %r: content type %r, want %r" % (accept, ctype, want))
+        check(body.endswith("# EOF\n") == (want == OM_CTYPE), "Accept %r: # EOF" % accept)
+    _, om = scrape(d, PROMETHEUS_ACCEPT)
+    _, text = scrape(d)
+    om_types, om_samples = client_parse(om, "openmetrics")
+    text_types, text_samples = client_parse(text, "text")
+    # Bucket bounds are numbers: "1.0" in OpenMetrics is "1" in the text.
+    om_samples, text_samples = ({(n, tuple((k, float(v) if k == "le" else v) for k, v in lab)): x
+                                 for (n, lab), x in smp.items()}
+                                for smp in (om_samples, text_samples))
+    # The same series either way (values of the process metrics move on).
+    check(set(om_samples) == set(text_samples), "series differ: only OpenMetrics %r, only text %r"
+          % (sorted(set(om_samples) - set(text_samples))[:5],
+             sorted(set(text_samples) - set(om_samples))[:5]))
+    check(om_types == text_types, "family types differ: %r vs %r" % (om_types, text_types))
+    check(om_types.get("newsclf_articles_labeled") == "counter" and
+          om_types.get("newsclf_classification_duration_seconds") == "histogram" and
+          om_types.get("process_cpu_seconds") == "counter", "OpenMetrics types %r" % om_types)
+    labels = model_labels(env.model)
+    got = {dict(lab)["label"]: v for (n, lab), v in om_samples.items()
+           if n == "newsclf_articles_labeled_total"}
+    check(got == {lab: 0 for lab in labels}, "OpenMetrics labeled series %r" % got)
+    check(d.stop(timeout=30) == 0, "exit code")
+    print("openmetrics: %d families, %d series, parsed in both formats" %
+          (len(om_types), len(om_samples)))
+
+
+# Label renames of the reload_labels model: two labels of the corpus under
+# other names, so the reloaded model has labels the first one lacks.
+RENAMED = {"trade": "commerce", "conflict": "war"}
+
+
+def train_renamed(env):
+    """A small model trained on 300 corpus articles with RENAMED labels."""
+    data = env.path("renamed.jsonl")
+    with open(os.path.join(env.src, "models", "corpus", "train.jsonl"), encoding="utf-8") as f, \
+            open(data, "w", encoding="utf-8") as g:
+        for line in f.readlines()[:300]:
+            a = json.loads(line)
+            a["labels"] = [RENAMED.get(lab, lab) for lab in a.get("labels", [])]
+            g.write(json.dumps(a) + "\n")
+    out = env.path("renamed-model")
+    r = subprocess.run([env.tool("newsclf"), "train", "--data", data, "--out", out, "--folds", "0",
+                        "--C", "1", "--name", "renamed", "--word-bits", "16", "--char-bits", "16",
+                        "--quiet"], capture_output=True, timeout=600)
+    check(r.returncode == 0, "newsclf train: %s" % r.stderr.decode()[-2000:])
+    return out
+
+
+def t_reload_labels(env):
+    model2 = train_renamed(env)
+    labels1, labels2 = model_labels(env.model), model_labels(model2)
+    check(set(labels2) - set(labels1) == set(RENAMED.values()), "renamed model's labels %r"
+          % labels2)
+    # A reload needs the pipeline running, and the new labels' topics.
+    b = MockBroker(env, topics=news_topics(sorted(set(labels1) | set(labels2))))
+    load.precommit(env, b)
+    cfg = env.path("newsclf.yaml")
+    shutil.copy(write_config(env, "first.yaml", env.model), cfg)
+    d = Daemon(env, b, metrics=METRICS, config=cfg)
+    d.wait_port()
+    poll(lambda: "newsclf_model_info{" in metrics_text(d), 30, "newsclf_model_info")
+    s = parse_samples(metrics_text(d))
+    got = {lab["label"] for lab, _ in series(s, "newsclf_articles_labeled_total")}
+    check(got == set(labels1), "labeled series before the reload %r" % got)
+    shutil.copy(write_config(env, "second.yaml", model2), cfg)
+    d.proc.send_signal(signal.SIGHUP)
+    s = poll(lambda: (lambda s: s if value(s, "newsclf_reloads_total") == 1 else None)(
+        parse_samples(metrics_text(d))), 60, "newsclf_reloads_total 1")
+    got = {lab["label"]: v for lab, v in series(s, "newsclf_articles_labeled_total")}
+    check(got == {lab: 0 for lab in set(labels1) | set(labels2)},
+          "labeled series after the reload %r, labels %r then %r" % (got, labels1, labels2))
+    check([n for n, _ in model_info(s)] == ["renamed"], "model info %r" % model_info(s))
+    validate(env, metrics_text(d))
+    check(d.stop(timeout=30) == 0, "exit code")
+    print("reload_labels: %d labels before, %d after the reload (%s new)" %
+          (len(labels1), len(got), ", ".join(sorted(RENAMED.values()))))
+
+
 def t_check_config(env):
     def run(*args):
         r = subprocess.run([env.tool("newsclfd"), "--check-config"] + list(args),
@@ -558,6 +702,8 @@ TESTS = {
     "startfail": t_startfail,
     "zero_series": t_zero_series,
     "check_config": t_check_config,
+    "openmetrics": t_openmetrics,
+    "reload_labels": t_reload_labels,
 }
 
 

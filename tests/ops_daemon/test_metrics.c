@@ -1,7 +1,8 @@
 /*
  * test_metrics.c - the metrics registry (prom.h) and newsclfd's metric set
  * (metrics.h) (cmocka):
- * the exact text format (escaping, histogram buckets), bad input to the
+ * the exact text format (escaping, histogram buckets) in Prometheus text
+ * and OpenMetrics, the Accept negotiation, bad input to the
  * registry, the statistics parser, readiness and the STATUS line.
  */
 #include <setjmp.h>
@@ -80,6 +81,77 @@ static void test_histogram_text(void **state)
                            "lat_seconds_count 3\n");
     free(s);
     nc_registry_free(r);
+}
+
+/* The same families in OpenMetrics: counter families without _total, a
+ * counter without _total gets it on its samples, " escaped in HELP,
+ * canonical bucket bounds, # EOF. */
+static void test_openmetrics_text(void **state)
+{
+    nc_registry *r = nc_registry_new();
+    const double bounds[] = {0.5, 1, 10};
+    nc_family *c = nc_registry_counter(r, "x_total", "say \"hi\"", NULL);
+    nc_family *n = nc_registry_counter(r, "events", "no suffix", NULL);
+    nc_family *h = nc_registry_histogram(r, "d_seconds", "h", NULL, bounds, 3);
+    size_t len = 0;
+    char *s;
+
+    (void)state;
+    assert_non_null(c);
+    assert_non_null(n);
+    assert_non_null(h);
+    nc_family_add(c, NULL, 3);
+    nc_family_observe(h, NULL, 0.75);
+    s = nc_registry_render_as(r, NC_PROM_OPENMETRICS, &len);
+    assert_non_null(s);
+    assert_int_equal(strlen(s), len);
+    assert_string_equal(s, "# HELP x say \\\"hi\\\"\n"
+                           "# TYPE x counter\n"
+                           "x_total 3\n"
+                           "# HELP events no suffix\n"
+                           "# TYPE events counter\n"
+                           "events_total 0\n"
+                           "# HELP d_seconds h\n"
+                           "# TYPE d_seconds histogram\n"
+                           "d_seconds_bucket{le=\"0.5\"} 0\n"
+                           "d_seconds_bucket{le=\"1.0\"} 1\n"
+                           "d_seconds_bucket{le=\"10.0\"} 1\n"
+                           "d_seconds_bucket{le=\"+Inf\"} 1\n"
+                           "d_seconds_sum 0.75\n"
+                           "d_seconds_count 1\n"
+                           "# EOF\n");
+    free(s);
+    /* The Prometheus text is unchanged by the other format. */
+    s = render(r);
+    assert_non_null(strstr(s, "# TYPE x_total counter\nx_total 3\n"));
+    assert_non_null(strstr(s, "d_seconds_bucket{le=\"1\"} 1\n"));
+    assert_null(strstr(s, "# EOF"));
+    free(s);
+    nc_registry_free(r);
+}
+
+static void test_accept(void **state)
+{
+    (void)state;
+    assert_int_equal(nc_prom_format_for(NULL), NC_PROM_TEXT);
+    assert_int_equal(nc_prom_format_for(""), NC_PROM_TEXT);
+    assert_int_equal(nc_prom_format_for("*/*"), NC_PROM_TEXT);
+    assert_int_equal(nc_prom_format_for("text/plain;version=0.0.4"), NC_PROM_TEXT);
+    assert_int_equal(nc_prom_format_for("application/openmetrics-text"), NC_PROM_OPENMETRICS);
+    /* What Prometheus 2.x sends. */
+    assert_int_equal(nc_prom_format_for("application/openmetrics-text;version=1.0.0,"
+                                        "application/openmetrics-text;version=0.0.1;q=0.75,"
+                                        "text/plain;version=0.0.4;q=0.5,*/*;q=0.1"),
+                     NC_PROM_OPENMETRICS);
+    assert_int_equal(nc_prom_format_for("text/plain, Application/OpenMetrics-Text ; q=0.2"),
+                     NC_PROM_OPENMETRICS);
+    assert_int_equal(nc_prom_format_for("application/openmetrics-text; q=0, text/plain"),
+                     NC_PROM_TEXT);
+    assert_int_equal(nc_prom_format_for("application/openmetrics-textual"), NC_PROM_TEXT);
+    assert_string_equal(nc_prom_content_type(NC_PROM_TEXT),
+                        "text/plain; version=0.0.4; charset=utf-8");
+    assert_string_equal(nc_prom_content_type(NC_PROM_OPENMETRICS),
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8");
 }
 
 static void test_bad_registrations(void **state)
@@ -251,6 +323,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counter_gauge_text), cmocka_unit_test(test_histogram_text),
+        cmocka_unit_test(test_openmetrics_text),   cmocka_unit_test(test_accept),
         cmocka_unit_test(test_bad_registrations),  cmocka_unit_test(test_retain_and_clear),
         cmocka_unit_test(test_daemon_set),         cmocka_unit_test(test_two_sets),
     };
