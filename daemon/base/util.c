@@ -202,3 +202,23 @@ void nc_hash_hex(const void *data, size_t len, char out[17])
     uint64_t h = XXH3_64bits(data, len);
     snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
+
+int nc_grow(void **buf, size_t *cap, size_t need, size_t elem, size_t first)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : first;
+    while (n < need) {
+        if (n > SIZE_MAX / 2)
+            return -1;
+        n *= 2;
+    }
+    if (elem && n > SIZE_MAX / elem)
+        return -1;
+    void *p = realloc(*buf, n * elem);
+    if (!p)
+        return -1;
+    *buf = p;
+    *cap = n;
+    return 0;
+}

@@ -40,4 +40,12 @@ int nc_write_file(const char *path, const void *data, size_t len, char *err, siz
 /* xxh3-64 of a buffer as 16 lower-case hex digits (out: 17 bytes). */
 void nc_hash_hex(const void *data, size_t len, char out[17]);
 
+/*
+ * Makes room for need elements of elem bytes in the array *buf of *cap
+ * elements: doubles the capacity (from first when 0) until it holds need and
+ * reallocates. 0, or -1 when realloc fails or the size overflows (*buf and
+ * *cap unchanged).
+ */
+int nc_grow(void **buf, size_t *cap, size_t need, size_t elem, size_t first);
+
 #endif

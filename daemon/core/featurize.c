@@ -9,6 +9,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "base/util.h"
 #include "core/html.h"
 #include "core/tokenize.h"
 
@@ -354,17 +355,10 @@ static int trace_name(nc_fscratch *s, int title, const char *kind, const char *a
 
 static int occ_reserve(nc_fscratch *s, size_t more)
 {
-    if (s->nocc + more <= s->capocc)
-        return 0;
-    size_t cap = s->capocc ? s->capocc : 1024;
-    while (cap < s->nocc + more)
-        cap *= 2;
-    struct nc_occ *o = realloc(s->occ, cap * sizeof(*o));
-    if (!o)
-        return -1;
-    s->occ = o;
-    s->capocc = cap;
-    return 0;
+    void *occ = s->occ;
+    int rc = nc_grow(&occ, &s->capocc, s->nocc + more, sizeof(*s->occ), 1024);
+    s->occ = occ;
+    return rc;
 }
 
 /* Character n-grams of "<word>" (n counted in code points). */

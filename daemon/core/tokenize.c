@@ -87,27 +87,13 @@ static uint32_t lower_other(uint32_t cp)
 /* Room for n more bytes and k more tokens. */
 static int tokens_reserve(nc_tokens *t, size_t n, size_t k)
 {
-    if (t->nchars + n > t->capchars) {
-        size_t cap = t->capchars ? t->capchars : 4096;
-        while (cap < t->nchars + n)
-            cap *= 2;
-        char *p = realloc(t->chars, cap);
-        if (!p)
-            return -1;
-        t->chars = p;
-        t->capchars = cap;
-    }
-    if (t->n + k > t->captok) {
-        size_t cap = t->captok ? t->captok : 512;
-        while (cap < t->n + k)
-            cap *= 2;
-        struct nc_token *p = realloc(t->tok, cap * sizeof(*p));
-        if (!p)
-            return -1;
-        t->tok = p;
-        t->captok = cap;
-    }
-    return 0;
+    void *chars = t->chars, *tok = t->tok;
+    int rc = nc_grow(&chars, &t->capchars, t->nchars + n, 1, 4096);
+    t->chars = chars;
+    if (rc == 0)
+        rc = nc_grow(&tok, &t->captok, t->n + k, sizeof(*t->tok), 512);
+    t->tok = tok;
+    return rc;
 }
 
 int nc_tokens_push(nc_tokens *t, const char *s, size_t len)
