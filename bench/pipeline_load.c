@@ -6,7 +6,11 @@
  *                 [-n COUNT] [--header K=V]... [--keyed] [--rate PER_SEC]
  *       One message per line of LINES_FILE (cycled until COUNT), and/or one
  *       per MESSAGE_FILE (whole file, any bytes). --keyed: key "k<seq>".
- *       Timestamps are the wall clock at produce time.
+ *       Timestamps are the wall clock at produce time. --rate: each record
+ *       also carries the header bench-sent-us (wall clock in microseconds
+ *       at the produce call; newsclfd copies input headers to its outputs),
+ *       and the producer sends at once (linger.ms=0, no Nagle), so the
+ *       latency measured is the daemon's, not this client's batching.
  *   pipeline_load consume -b BROKERS -t TOPIC[,TOPIC...] [-n EXPECT]
  *                 [--idle-ms MS] [--timeout-ms MS] [--dump FILE] [--stats]
  *                 [--min-ts EPOCH_MS] [--ready-file FILE]
@@ -16,7 +20,12 @@
  *       passed. --dump writes one JSON line per record
  *       (topic, partition, offset, ts, key_b64, value_b64, headers{name:
  *       b64}). --stats prints count, bytes, records/s and latency
- *       percentiles (arrival wall clock minus record timestamp). Records
+ *       percentiles in ms (p50, p99, max): "latency" is the arrival wall
+ *       clock minus the bench-sent-us header (else the record timestamp);
+ *       "ack" is the record's LogAppendTime (the broker appended it, the
+ *       moment it acknowledges the write with acks=all on a one-replica
+ *       topic) minus bench-sent-us, for topics created with
+ *       message.timestamp.type=LogAppendTime (ack_n=0 otherwise). Records
  *       with a timestamp below --min-ts are skipped (not counted).
  *       --ready-file is created once every partition was read to its end
  *       (the reader is caught up and will see new records as they come).
@@ -51,6 +60,13 @@ static long long wall_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static long long mono_us(void)
@@ -106,7 +122,8 @@ static rd_kafka_t *client(rd_kafka_type_t type, const char *brokers, const char 
     if (type == RD_KAFKA_CONSUMER &&
         (rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof(errstr)) ||
          rd_kafka_conf_set(conf, "enable.partition.eof", "true", errstr, sizeof(errstr)) ||
-         rd_kafka_conf_set(conf, "fetch.wait.max.ms", "10", errstr, sizeof(errstr))))
+         rd_kafka_conf_set(conf, "fetch.wait.max.ms", "10", errstr, sizeof(errstr)) ||
+         rd_kafka_conf_set(conf, "socket.nagle.disable", "true", errstr, sizeof(errstr))))
         die("conf", errstr);
     apply_xprops(conf);
     rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
@@ -167,6 +184,9 @@ static void on_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     }
 }
 
+/* The produce call's wall clock (us), on records sent with --rate. */
+#define SENT_HEADER "bench-sent-us"
+
 struct prod_state {
     rd_kafka_t *rk;
     const char *topic;
@@ -192,8 +212,11 @@ static void send_one(struct prod_state *ps, const void *buf, size_t len)
     snprintf(key, sizeof(key), "k%ld", ps->sent);
     if (ps->rate > 0) {
         long long due = ps->t0 + (long long)(ps->sent * 1e6 / ps->rate);
+        char sent[32];
         while (mono_us() < due)
             rd_kafka_poll(ps->rk, 1);
+        snprintf(sent, sizeof(sent), "%lld", wall_us());
+        rd_kafka_header_add(h, SENT_HEADER, -1, sent, -1);
     }
     for (;;) {
         r = rd_kafka_producev(
@@ -249,8 +272,12 @@ static int cmd_produce(int argc, char **argv)
         /* same settings as client(), plus the delivery callback */
         rd_kafka_conf_t *c = rd_kafka_conf_new();
         char e[512];
+        /* --rate: every record leaves at once, so its latency is the
+         * daemon's; without, batches for throughput. */
         if (rd_kafka_conf_set(c, "bootstrap.servers", brokers, e, sizeof(e)) ||
-            rd_kafka_conf_set(c, "linger.ms", "5", e, sizeof(e)) ||
+            rd_kafka_conf_set(c, "linger.ms", rate > 0 ? "0" : "5", e, sizeof(e)) ||
+            rd_kafka_conf_set(c, "socket.nagle.disable", rate > 0 ? "true" : "false", e,
+                              sizeof(e)) ||
             rd_kafka_conf_set(c, "acks", "all", e, sizeof(e)) ||
             /* no duplicate input when a broker fails (the tests kill some) */
             rd_kafka_conf_set(c, "enable.idempotence", "true", e, sizeof(e)) ||
@@ -345,6 +372,69 @@ static int cmp_ll(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Latency samples in microseconds, grown as they come. */
+struct samples {
+    long long *v;
+    size_t n, cap;
+};
+
+static void sample_add(struct samples *s, long long us)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 65536;
+        s->v = realloc(s->v, s->cap * sizeof(*s->v));
+        if (!s->v)
+            die("consume", "out of memory");
+    }
+    s->v[s->n++] = us < 0 ? 0 : us;
+}
+
+/* " NAME_ms_p50=.. NAME_ms_p99=.. NAME_ms_max=.." (milliseconds, 0.01 ms
+ * steps; zeros without samples), then frees the samples. */
+static void samples_print(struct samples *s, const char *name)
+{
+    long long p50 = 0, p99 = 0, max = 0;
+    if (s->n > 0) {
+        qsort(s->v, s->n, sizeof(*s->v), cmp_ll);
+        p50 = s->v[(size_t)((s->n - 1) * 0.50)];
+        p99 = s->v[(size_t)((s->n - 1) * 0.99)];
+        max = s->v[s->n - 1];
+    }
+    printf(" %s_n=%zu %s_ms_p50=%.2f %s_ms_p99=%.2f %s_ms_max=%.2f", name, s->n, name, p50 / 1e3,
+           name, p99 / 1e3, name, max / 1e3);
+    free(s->v);
+    s->v = NULL;
+}
+
+/* One record's latencies: arrival now minus its send time (the
+ * bench-sent-us header, else its timestamp), and with a LogAppendTime
+ * timestamp, the broker's append minus the send time. */
+static void sample_record(const rd_kafka_message_t *m, struct samples *arrival,
+                          struct samples *ack)
+{
+    rd_kafka_timestamp_type_t tt;
+    int64_t ts = rd_kafka_message_timestamp(m, &tt);
+    long long sent = -1;
+    rd_kafka_headers_t *h = NULL;
+    const void *val;
+    size_t sz;
+
+    if (!rd_kafka_message_headers(m, &h) && h &&
+        !rd_kafka_header_get_last(h, SENT_HEADER, &val, &sz) && val && sz < 32) {
+        char buf[32];
+        memcpy(buf, val, sz);
+        buf[sz] = 0;
+        sent = atoll(buf);
+    }
+    if (sent > 0) {
+        sample_add(arrival, wall_us() - sent);
+        if (tt == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME && ts > 0)
+            sample_add(ack, ts * 1000 - sent);
+    } else {
+        sample_add(arrival, ts > 0 ? wall_us() - ts * 1000 : 0);
+    }
+}
+
 static int cmd_consume(int argc, char **argv)
 {
     const char *brokers = NULL, *topics = NULL, *dump = NULL, *ready_file = NULL;
@@ -355,8 +445,9 @@ static int cmd_consume(int argc, char **argv)
     rd_kafka_topic_partition_list_t *l;
     FILE *df = NULL;
     long n = 0;
-    size_t bytes = 0, lat_cap = 0;
-    long long *lat = NULL, first_us = 0, last_us = 0, start_us, last_msg_us;
+    size_t bytes = 0;
+    struct samples arrival = {0}, ack = {0};
+    long long first_us = 0, last_us = 0, start_us, last_msg_us;
     char *tl;
     int nparts = 0, neof = 0;
     unsigned char *eof = NULL; /* per assigned partition: at end */
@@ -460,16 +551,8 @@ static int cmd_consume(int argc, char **argv)
         last_us = last_msg_us;
         n++;
         bytes += m->len;
-        if (stats) {
-            int64_t ts = rd_kafka_message_timestamp(m, NULL);
-            if ((size_t)n > lat_cap) {
-                lat_cap = lat_cap ? lat_cap * 2 : 65536;
-                lat = realloc(lat, lat_cap * sizeof(*lat));
-                if (!lat)
-                    die("consume", "out of memory");
-            }
-            lat[n - 1] = ts > 0 ? wall_ms() - ts : 0;
-        }
+        if (stats)
+            sample_record(m, &arrival, &ack);
         if (df) {
             rd_kafka_headers_t *h = NULL;
             fprintf(df,
@@ -506,16 +589,14 @@ static int cmd_consume(int argc, char **argv)
         fclose(df);
     if (stats) {
         double secs = n > 1 ? (last_us - first_us) / 1e6 : 0;
-        if (n > 0)
-            qsort(lat, (size_t)n, sizeof(*lat), cmp_ll);
-        printf("records=%ld bytes=%zu span_s=%.3f records_per_s=%.0f bytes_per_s=%.0f "
-               "latency_ms_p50=%lld latency_ms_p99=%lld\n",
-               n, bytes, secs, secs > 0 ? n / secs : 0, secs > 0 ? bytes / secs : 0,
-               n ? lat[(size_t)((n - 1) * 0.50)] : 0, n ? lat[(size_t)((n - 1) * 0.99)] : 0);
+        printf("records=%ld bytes=%zu span_s=%.3f records_per_s=%.0f bytes_per_s=%.0f", n, bytes,
+               secs, secs > 0 ? n / secs : 0, secs > 0 ? bytes / secs : 0);
+        samples_print(&arrival, "latency");
+        samples_print(&ack, "ack");
+        printf("\n");
     } else {
         printf("%ld\n", n);
     }
-    free(lat);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
     return expect >= 0 && n < expect ? 3 : 0;

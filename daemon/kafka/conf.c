@@ -138,7 +138,10 @@ rd_kafka_conf_t *nc_kconf_new(const struct nc_kclient_opts *o, const char *clien
         if (nc_kconf_set(conf, "statistics.interval.ms", ms, err, errlen))
             goto fail;
     }
-    if (nc_kconf_set(conf, "bootstrap.servers", o->bootstrap, err, errlen) ||
+    /* Latency default (overridable): small produce and fetch requests go out
+     * at once instead of waiting on Nagle for the previous one's TCP ack. */
+    if (nc_kconf_set(conf, "socket.nagle.disable", "true", err, errlen) ||
+        nc_kconf_set(conf, "bootstrap.servers", o->bootstrap, err, errlen) ||
         (client_id && client_id[0] && nc_kconf_set(conf, "client.id", client_id, err, errlen)) ||
         set_all(conf, kvs, nkvs, err, errlen) || set_all(conf, o->extra, o->nextra, err, errlen))
         goto fail;

@@ -90,6 +90,19 @@ static int set_queue_bound(const nc_kafka_out *o, rd_kafka_conf_t *conf, const n
     return nc_kconf_set(conf, "queue.buffering.max.kbytes", num, err, errlen);
 }
 
+/* Latency default, unless kafka.producer sets it (config/newsclf.yaml,
+ * kafka section): a record waits at most 1 ms for others to share its
+ * batch (librdkafka: 5 ms). Under load batches still fill (batch.size,
+ * batch.num.messages) while earlier requests are in flight, so throughput
+ * does not depend on it. The CLI tools keep their own linger.ms. */
+static int set_linger(const nc_kafka_out *o, rd_kafka_conf_t *conf, const nc_kv *kv, size_t nkv,
+                      char *err, size_t errlen)
+{
+    if (o->tool || nc_kv_has(kv, nkv, "linger.ms") || nc_kv_has(kv, nkv, "queue.buffering.max.ms"))
+        return 0;
+    return nc_kconf_set(conf, "linger.ms", "1", err, errlen);
+}
+
 /* Our guarantees, after the pass-through maps so they always win. */
 static int set_guarantees(nc_kafka_out *o, rd_kafka_conf_t *conf, const nc_kv *kv, size_t nkv,
                           const char *txn_id, char *err, size_t errlen)
@@ -165,6 +178,7 @@ int nc_kafka_out_new(const nc_config *cfg, const struct nc_kafka_out_opts *opts,
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_error_cb(conf, on_error);
     if (set_queue_bound(o, conf, cfg, kv, nkv, err, errlen) == 0 &&
+        set_linger(o, conf, kv, nkv, err, errlen) == 0 &&
         set_guarantees(o, conf, kv, nkv, txn_id, err, errlen) == 0)
         o->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
     else
