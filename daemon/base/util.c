@@ -207,13 +207,15 @@ int nc_grow(void **buf, size_t *cap, size_t need, size_t elem, size_t first)
 {
     if (need <= *cap)
         return 0;
+    if (elem == 0 || first == 0)
+        return -1;
     size_t n = *cap ? *cap : first;
     while (n < need) {
         if (n > SIZE_MAX / 2)
             return -1;
         n *= 2;
     }
-    if (elem && n > SIZE_MAX / elem)
+    if (n > SIZE_MAX / elem)
         return -1;
     void *p = realloc(*buf, n * elem);
     if (!p)

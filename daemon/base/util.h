@@ -43,7 +43,8 @@ void nc_hash_hex(const void *data, size_t len, char out[17]);
 /*
  * Makes room for need elements of elem bytes in the array *buf of *cap
  * elements: doubles the capacity (from first when 0) until it holds need and
- * reallocates. 0, or -1 when realloc fails or the size overflows (*buf and
+ * reallocates. 0, or -1 when realloc fails, the size overflows or elem or
+ * first is 0 (*buf and
  * *cap unchanged).
  */
 int nc_grow(void **buf, size_t *cap, size_t need, size_t elem, size_t first);
