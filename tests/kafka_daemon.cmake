@@ -1,6 +1,7 @@
 # newsclfd against real Apache Kafka (scripts/kafka: KRaft on loopback).
 # One cluster per test file, started and stopped by the file itself:
-#   crash       exactly-once and at-least-once under repeated SIGKILL
+#   crash       exactly-once and at-least-once under repeated SIGKILL, streaming
+#               and from a backlog, invalid inputs mixed in; duplicates bounded
 #   e2e         the daemon suite's end-to-end test, both delivery modes
 #   scaleout    three instances in one group; SIGTERM and SIGKILL mid-stream
 #   brokerfail  3 brokers (RF 3, min.insync 2): the leader killed mid-stream

@@ -8,7 +8,7 @@ waits for conditions by polling with a deadline, never by fixed sleeps.
     daemon_test.py TEST --bin-dir DIR --source-dir DIR [--model DIR]
 
 TEST: e2e badinput restart_term restart_kill reload brokerdown
-      shutdown_brokergone signals checkconfig
+      shutdown_brokergone signals checkconfig pidfile compressed
 Exit 0 pass, 1 fail, 77 skipped (no model yet).
 """
 import json
@@ -24,7 +24,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from newsclf_test import e2e, load  # noqa: E402
 from newsclf_test.checks import Fail, check, poll  # noqa: E402
-from newsclf_test.corpus import dev_file  # noqa: E402
+from newsclf_test.corpus import dev_file, offline_labels  # noqa: E402
 from newsclf_test.daemon import (AGG, DL, IN, Daemon, model_thresholds,  # noqa: E402
                                  write_config)
 from newsclf_test.mockbroker import MockBroker  # noqa: E402
@@ -114,6 +114,42 @@ def t_badinput(env):
           "counters consumed=%d classified=%d deadlettered=%d, expected %d = %d + %d" %
           (consumed, classified, dead, len(expect), n_good, n_bad))
     print("badinput: reasons %s" % sorted(set(reasons.values())))
+
+
+def t_compressed(env):
+    """Input batches compressed with each codec librdkafka offers, and a
+    JSON article behind a UTF-8 byte-order mark: every input classified as
+    `newsclf classify` does, the BOM article under its own id."""
+    b = started_broker(env)
+    per = 40
+    codecs = ("gzip", "snappy", "lz4", "zstd")
+    for codec in codecs:
+        load.produce(env, b, dev_file(env), n=per, keyed=True,
+                     props=["compression.type=" + codec, "linger.ms=100"])
+    first = json.loads(open(dev_file(env), "rb").readline())
+    orig = first["id"]
+    first["id"] = "bom-1"
+    load.produce(env, b, files=env.message_files([b"\xef\xbb\xbf" + json.dumps(first).encode()]))
+    total = per * len(codecs) + 1
+    d = Daemon(env, b)
+    load.wait_count(env, b, AGG, total, 60)
+    check(d.stop() == 0, "daemon exit code")
+    offline = offline_labels(env, dev_file(env))
+    agg = load.consume(env, b, [AGG], total)
+    check(len(agg) == total, "aggregate records %d != %d" % (len(agg), total))
+    check(len(set(input_positions(agg))) == total, "one output per input")
+    seen = set()
+    for r in agg:
+        v = json.loads(r["value"])
+        src = orig if v["id"] == "bom-1" else v["id"]
+        check(src in offline, "unknown id %r (the BOM article lost its id?)" % v["id"])
+        check(sorted(v["labels"]) == offline[src], "labels of %s: daemon %s, offline %s" %
+              (v["id"], v["labels"], offline[src]))
+        seen.add(v["id"])
+    check("bom-1" in seen, "the BOM article is not in the output under its id")
+    check(load.count(env, b, DL) == 0, "dead letters for good input")
+    print("compressed: %d inputs in %s batches and a BOM article, labels as newsclf classify" %
+          (total - 1, "/".join(codecs)))
 
 
 def input_positions(recs):
@@ -363,6 +399,7 @@ TESTS = {
     "signals": t_signals,
     "pidfile": t_pidfile,
     "checkconfig": t_checkconfig,
+    "compressed": t_compressed,
 }
 
 if __name__ == "__main__":

@@ -51,15 +51,20 @@ def read(env, cluster, topics, expect=-1):
                         props=["isolation.level=read_committed"])
 
 
-def aggregate_by_id(env, cluster, prefix, n):
+def aggregate_by_id(env, cluster, prefix, n, bad=(), order=False):
     """{id: [records]} of <prefix>.labeled, checked to hold exactly the ids
-    a000000.. of the n inputs."""
+    a000000.. of the n inputs (but those of the lines numbered in bad) and,
+    with order, in input order (check_order)."""
     ids = {}
-    for r in read(env, cluster, [prefix + ".labeled"], n):
+    recs = read(env, cluster, [prefix + ".labeled"], n - len(bad))
+    if order:
+        check_order(recs, lambda r: (r["value"]["input"]["partition"], r["value"]["input"]["offset"]),
+                prefix + ".labeled")
+    for r in recs:
         v = r["value"]
         check(isinstance(v, dict) and "id" in v, "aggregate record is not an output: %r" % (v,))
         ids.setdefault(v["id"], []).append(r)
-    want = {"a%06d" % i for i in range(n)}
+    want = {"a%06d" % i for i in range(n) if i not in bad}
     missing = want - set(ids)
     extra = set(ids) - want
     check(not missing, "%d inputs missing from %s.labeled, e.g. %s" %
@@ -85,14 +90,62 @@ def check_label_topic(env, cluster, prefix, lab, labels, exactly_once):
     return d
 
 
-def check_outputs(env, cluster, prefix, n, exactly_once):
+def check_order(recs, source, what):
+    """Per output partition, the outputs of each input partition come in
+    input offset order: an input seen for the first time lies past every
+    input of that partition seen before (an at-least-once replay may repeat
+    earlier ones). source(record) -> (input partition, input offset)."""
+    seen = {}  # (output partition, input partition) -> (offsets seen, highest)
+    for r in sorted(recs, key=lambda r: (r["partition"], r["offset"])):
+        ip, io = source(r)
+        offs, top = seen.setdefault((r["partition"], ip), (set(), [-1]))
+        if io in offs:
+            continue
+        check(io > top[0], "%s partition %d: input %d/%d after input %d/%d" %
+              (what, r["partition"], ip, io, ip, top[0]))
+        offs.add(io)
+        top[0] = io
+
+
+def check_deadletters(env, cluster, prefix, bad, exactly_once):
+    """<prefix>.deadletter holds exactly the invalid inputs bad ({line
+    number: bytes}), each once (at least once), every copy from one input
+    position, in input order per partition. Returns its duplicates."""
+    dl = load.consume(env, cluster, [prefix + ".deadletter"], len(bad),
+                      props=["isolation.level=read_committed"])
+    check_order(dl, lambda r: (int(r["hdrs"]["newsclf-source-partition"][0]),
+                               int(r["hdrs"]["newsclf-source-offset"][0])), prefix + ".deadletter")
+    want = {v: i for i, v in bad.items()}
+    got = {}
+    for r in dl:
+        v = r["value"]
+        check(v in want, "dead letter for good input: %r" % v[:80])
+        check("newsclf-error" in r["hdrs"], "dead letter without newsclf-error")
+        got.setdefault(v, set()).add((r["hdrs"]["newsclf-source-partition"][0],
+                                      r["hdrs"]["newsclf-source-offset"][0]))
+        got.setdefault((v, "n"), [0])[0] += 1
+    missing = [want[v] for v in want if v not in got]
+    check(not missing, "%d invalid inputs not dead-lettered, lines %s" %
+          (len(missing), sorted(missing)[:5]))
+    for v in want:
+        check(len(got[v]) == 1, "invalid line %d dead-lettered from two positions" % want[v])
+    dups = sum(got[(v, "n")][0] - 1 for v in want)
+    if exactly_once:
+        check(dups == 0, "%d duplicate dead letters (exactly-once)" % dups)
+    return dups
+
+
+def check_outputs(env, cluster, prefix, n, exactly_once, bad=None, order=False):
     """Reads <prefix>.labeled and its label topics and checks them against
     the n inputs a000000..: every input in the aggregate topic (exactly once
-    with exactly_once, else at least once), each label topic holding once
-    (at least once) exactly the inputs whose aggregate record has the label,
-    nothing dead-lettered. Returns (aggregate duplicates, label topic
-    duplicates, label records)."""
-    ids = aggregate_by_id(env, cluster, prefix, n)
+    with exactly_once, else at least once) and in input offset order per
+    partition (with order), each label topic holding once (at least once) exactly the
+    inputs whose aggregate record has the label, the invalid inputs bad
+    ({line number: bytes}) dead-lettered and nothing else. Returns
+    (aggregate duplicates, label topic duplicates, label records,
+    dead-letter duplicates)."""
+    bad = bad or {}
+    ids = aggregate_by_id(env, cluster, prefix, n, bad, order)
     dups = sum(len(rs) for rs in ids.values()) - len(ids)
     if exactly_once:
         check(dups == 0, "%d duplicate records on %s.labeled (exactly-once), e.g. %s" %
@@ -107,9 +160,8 @@ def check_outputs(env, cluster, prefix, n, exactly_once):
         labels[k] = set(labs.pop())
     label_dups = sum(check_label_topic(env, cluster, prefix, lab, labels, exactly_once)
                      for lab in env.labels)
-    dl = read(env, cluster, [prefix + ".deadletter"])
-    check(not dl, "%d dead letters for good input" % len(dl))
-    return dups, label_dups, sum(len(v) for v in labels.values())
+    dl_dups = check_deadletters(env, cluster, prefix, bad, exactly_once)
+    return dups, label_dups, sum(len(v) for v in labels.values()), dl_dups
 
 
 def topics_for(cluster, prefix, in_parts=6, out_parts=6, rf=None, labels=()):

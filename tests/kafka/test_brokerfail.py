@@ -79,7 +79,7 @@ def run(env, c, prefix, delivery):
     poll(lambda: supervise() or load.offsets(env, c, group, intopic)[0] >= N, 300,
          "input drained", step=0.5)
     check(ds[-1].stop() == 0, "exit code after SIGTERM (log %s)" % ds[-1].log)
-    dups, label_dups, _ = kt.check_outputs(env, c, prefix, N, delivery == "exactly-once")
+    dups, label_dups, _, _ = kt.check_outputs(env, c, prefix, N, delivery == "exactly-once")
     poll(lambda: c.isr_full(intopic, 3), 60, "broker %d back in every ISR" % victim)
     log("%s: %d inputs, leader broker killed and restarted: none lost, %d duplicates, "
         "%d daemon restart(s)" % (delivery, N, dups, len(restarts)))

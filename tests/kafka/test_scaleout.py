@@ -77,7 +77,7 @@ def t_scaleout(env, c):
     check(prod.wait(300) == 0, "producer failed")
     kt.wait_drained(env, c, group, intopic, N, 300, [ds[2]])
     check(ds[2].stop() == 0, "so-3 exit code after SIGTERM (log %s)" % ds[2].log)
-    dups, _, label_recs = kt.check_outputs(env, c, prefix, N, True)
+    dups, _, label_recs, _ = kt.check_outputs(env, c, prefix, N, True)
     log("scaleout: %d inputs exactly once across 3 -> 2 -> 1 instances, %d label records" %
         (N, label_recs))
 

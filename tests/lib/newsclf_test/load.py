@@ -22,11 +22,14 @@ def run(env, *args, timeout=600, check_rc=True):
 
 
 def produce(env, broker, lines=None, n=None, topic=IN, files=(), headers=(), keyed=False,
-            rate=None, background=False):
+            rate=None, background=False, props=()):
     """Produces the lines of the file `lines` (cycled to n), and/or one
     message per file in files. background: returns the running process
-    (its stderr in producer.log) instead of waiting."""
+    (its stderr in producer.log) instead of waiting. props: producer
+    properties (KEY=VALUE, e.g. compression.type=zstd)."""
     args = ["produce", "-b", broker.plain, "-t", topic]
+    for p in props:
+        args += ["-X", p]
     if lines:
         args += ["-f", lines]
     if n is not None:
