@@ -4,7 +4,8 @@
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_FOUND)
   set(NC_DAEMON_TESTS e2e badinput restart_term restart_kill reload brokerdown
-      shutdown_brokergone signals checkconfig pidfile compressed)
+      shutdown_brokergone signals checkconfig pidfile compressed
+      retrylog)
   foreach(t ${NC_DAEMON_TESTS})
     add_test(NAME daemon_${t}
       COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/daemon/daemon_test.py ${t}

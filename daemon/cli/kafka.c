@@ -224,7 +224,9 @@ rd_kafka_topic_partition_list_t *nc_kcmd_partitions(struct nc_kcmd *k, const cha
     rd_kafka_resp_err_t e = rd_kafka_metadata(nc_kafka_in_handle(k->in), 1, NULL, &md, timeout_ms);
 
     if (e) {
-        fprintf(stderr, "newsclf %s: cannot read the cluster's metadata: %s\n", k->name,
+        char brokers[512];
+        fprintf(stderr, "newsclf %s: cannot read the cluster's metadata from %s: %s\n", k->name,
+                nc_kconf_bootstrap(nc_kafka_in_handle(k->in), brokers, sizeof(brokers)),
                 rd_kafka_err2str(e));
         goto fail;
     }

@@ -151,6 +151,18 @@ fail:
     return NULL;
 }
 
+const char *nc_kconf_bootstrap(rd_kafka_t *rk, char *buf, size_t len)
+{
+    size_t n = len;
+
+    if (!len)
+        return buf;
+    if (rd_kafka_conf_get(rd_kafka_conf(rk), "bootstrap.servers", buf, &n) != RD_KAFKA_CONF_OK ||
+        !buf[0])
+        snprintf(buf, len, "(unknown brokers)");
+    return buf;
+}
+
 int nc_kv_has(const nc_kv *kvs, size_t n, const char *key)
 {
     for (size_t i = 0; i < n; i++)

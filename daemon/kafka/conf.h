@@ -80,6 +80,10 @@ rd_kafka_conf_t *nc_kconf_new(const struct nc_kclient_opts *o, const char *clien
                               const nc_kv *kvs, size_t nkvs, struct nc_kctx *ctx, void *owner,
                               char *err, size_t errlen);
 
+/* The client's bootstrap.servers into buf, for messages naming the brokers
+ * ("127.0.0.1:9092", "(unknown brokers)" if it cannot be read); buf. */
+const char *nc_kconf_bootstrap(rd_kafka_t *rk, char *buf, size_t len);
+
 /* True if key is set by kvs[0..n) (a pass-through map). */
 int nc_kv_has(const nc_kv *kvs, size_t n, const char *key);
 

@@ -464,7 +464,10 @@ int nc_kafka_out_check_topics(nc_kafka_out *o, const char *const *topics, size_t
                      o->auth_reason);
             return -1;
         }
-        snprintf(err, errlen, "cannot reach the brokers: %s", rd_kafka_err2str(r));
+        char brokers[512];
+        snprintf(err, errlen, "cannot reach the brokers: cannot read the cluster's metadata from "
+                 "%s: %s",
+                 nc_kconf_bootstrap(o->rk, brokers, sizeof(brokers)), rd_kafka_err2str(r));
         return -2;
     }
     missing = calloc(n ? n : 1, sizeof(*missing));

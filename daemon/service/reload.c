@@ -43,9 +43,29 @@ struct runtime *runtime_new(nc_pipeline *p, const nc_config *cfg, nc_config *cfg
     return rt;
 }
 
+/* Sleeps ms in 100 ms steps, ticking the watchdog; -1 if asked to stop. */
+static int wait_retry(nc_pipeline *p, int ms)
+{
+    for (int waited = 0; waited < ms; waited += 100) {
+        struct timespec ts = {0, 100L * 1000 * 1000};
+        if (*p->o.stop)
+            return -1;
+        nc_notify_tick(p->notify); /* READY was sent: the watchdog runs */
+        nanosleep(&ts, NULL);
+    }
+    return *p->o.stop ? -1 : 0;
+}
+
+/*
+ * The first try waits up to METADATA_TIMEOUT_MS for the metadata. After a
+ * failure the line says "retrying in N ms" and the next try has ended, with
+ * the metadata or another such line, N ms later: it waits for the metadata
+ * at most N/2 of them (librdkafka keeps connecting in between), so the lines
+ * of a cluster that stays down are N ms apart, N doubling from 1 s to 16 s.
+ */
 int runtime_check_topics(nc_pipeline *p, struct runtime *rt, int once, char *err, size_t errlen)
 {
-    int backoff = 1000;
+    int backoff = 1000, timeout = METADATA_TIMEOUT_MS;
     size_t n;
     const char *const *topics = nc_output_topics(rt->out, &n);
 
@@ -59,21 +79,18 @@ int runtime_check_topics(nc_pipeline *p, struct runtime *rt, int once, char *err
     for (;;) {
         int rc = nc_kafka_out_check_topics(p->out, topics, n, p->cfg->outputs.create_topics,
                                            p->cfg->outputs.partitions,
-                                           p->cfg->outputs.replication_factor, METADATA_TIMEOUT_MS,
-                                           err, errlen);
+                                           p->cfg->outputs.replication_factor, timeout, err,
+                                           errlen);
         if (rc != -2 || once)
             return rc == 0 ? 0 : -1;
-        nc_log_warn(p->log, "%s brokers=%s; retrying in %d ms", err, p->o.bootstrap, backoff);
-        for (int waited = 0; waited < backoff; waited += 100) {
-            struct timespec ts = {0, 100L * 1000 * 1000};
-            if (*p->o.stop) {
-                snprintf(err, errlen, "stopped while waiting for the brokers");
-                return -1;
-            }
-            nc_notify_tick(p->notify); /* READY was sent: the watchdog runs */
-            nanosleep(&ts, NULL);
+        nc_log_warn(p->log, "%s; retrying in %d ms brokers=%s retry_ms=%d", err, backoff,
+                    p->o.bootstrap, backoff);
+        timeout = backoff / 2 < METADATA_TIMEOUT_MS ? backoff / 2 : METADATA_TIMEOUT_MS;
+        if (wait_retry(p, backoff - timeout) != 0) {
+            snprintf(err, errlen, "stopped while waiting for the brokers");
+            return -1;
         }
-        if (backoff < 10000)
+        if (backoff < 16000)
             backoff *= 2;
     }
 }

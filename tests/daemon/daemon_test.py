@@ -8,7 +8,7 @@ waits for conditions by polling with a deadline, never by fixed sleeps.
     daemon_test.py TEST --bin-dir DIR --source-dir DIR [--model DIR]
 
 TEST: e2e badinput restart_term restart_kill reload brokerdown
-      shutdown_brokergone signals checkconfig pidfile compressed
+      shutdown_brokergone signals checkconfig pidfile compressed retrylog
 Exit 0 pass, 1 fail, 77 skipped (no model yet).
 """
 import json
@@ -388,6 +388,36 @@ def t_checkconfig(env):
     print("checkconfig: ok")
 
 
+def t_retrylog(env):
+    """Brokers down at start: each retry line names them, its message is the
+    message (JSON logs: brokers and retry_ms are fields), and the lines are
+    as far apart as they announce."""
+    d = Daemon(env, None, extra=["--set", "logging.format=json"])
+    rx = re.compile(r"^\{.*retrying in.*\}$", re.M)
+    lines = poll(lambda: (lambda m: m if len(m) >= 3 else None)(rx.findall(d.logtext())), 60,
+                 "three retry lines")
+    check(d.stop(timeout=15) == 0, "exit code of SIGTERM while the brokers are down")
+    recs = [json.loads(l) for l in lines[:3]]
+    when = []
+    for i, r in enumerate(recs):
+        ms = 1000 << i
+        want = ("cannot reach the brokers: cannot read the cluster's metadata from 127.0.0.1:1: "
+                "%s; retrying in %d ms")
+        m = re.fullmatch(want % (r"(.+)", ms), r["message"])
+        check(m and "=" not in m.group(1), "retry message %r" % r["message"])
+        check(r.get("brokers") == "127.0.0.1:1", "brokers field %r" % r.get("brokers"))
+        check(r.get("retry_ms") == str(ms), "retry_ms field %r" % r.get("retry_ms"))
+        check(r["level"] == "warn", "level %r" % r["level"])
+        t = time.strptime(r["time"][:19], "%Y-%m-%dT%H:%M:%S")
+        when.append(time.mktime(t) + int(r["time"][20:23]) / 1000.0)
+    for i in (1, 2):
+        gap, want = when[i] - when[i - 1], (1000 << (i - 1)) / 1000.0
+        check(want - 0.15 <= gap <= want + 1.0,
+              "retry line %d came %.2f s after the one announcing %.1f s" % (i + 1, gap, want))
+    print("retrylog: lines %.2f s and %.2f s apart (announced 1 s, 2 s)" %
+          (when[1] - when[0], when[2] - when[1]))
+
+
 TESTS = {
     "e2e": t_e2e,
     "badinput": t_badinput,
@@ -400,6 +430,7 @@ TESTS = {
     "pidfile": t_pidfile,
     "checkconfig": t_checkconfig,
     "compressed": t_compressed,
+    "retrylog": t_retrylog,
 }
 
 if __name__ == "__main__":

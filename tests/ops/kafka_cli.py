@@ -9,6 +9,8 @@ with deadlines. Exit 0 pass, 1 fail, 77 skipped (no kcat or no model).
 """
 import json
 import os
+import pty
+import re
 import subprocess
 import sys
 import time
@@ -63,6 +65,68 @@ def offline(env, lines):
     """newsclf classify --article on the lines: id -> record."""
     recs = classify(env, "--article", stdin=("\n".join(lines) + "\n").encode())
     return {x["id"]: x for x in recs}
+
+
+def on_tty(env, args, environ):
+    """newsclf ARGS with stdout on a pseudo-terminal; what it printed."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen([env.tool("newsclf")] + list(args), stdout=slave,
+                         stderr=subprocess.DEVNULL, env=dict(os.environ, **environ))
+    env.procs.append(p)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    p.wait(timeout=60)
+    return out.decode(errors="replace")
+
+
+def subscribe_display(env, b):
+    """Colours (--color, NO_COLOR, a terminal or not), times with their
+    offset, --from beginning|end|TIME and the named unreachable broker."""
+    base = ["subscribe", "--brokers", b.bs, "--label", "trade", "--from", "beginning",
+            "--timeout-ms", "4000"]
+    sgr = re.compile(r"\x1b\[1;36mtrade\x1b\[0m \x1b\[(32|33|2)m[01]\.\d\d\x1b\[0m")
+    plain = newsclf(env, *base, "--max-messages", "5").stdout.decode()
+    env.ok(plain.count("\n") == 5 and "\x1b" not in plain, "no colour when stdout is a pipe")
+    col = newsclf(env, *base, "--max-messages", "5", "--color", "always").stdout.decode()
+    env.ok(len(sgr.findall(col)) == 5, "--color always: labels and probabilities coloured: %r"
+           % col[:200])
+    tty = on_tty(env, base + ["--max-messages", "5"], {"NO_COLOR": ""})
+    env.ok(len(sgr.findall(tty)) == 5, "a terminal: coloured (NO_COLOR empty): %r" % tty[:200])
+    tty = on_tty(env, base + ["--max-messages", "5"], {"NO_COLOR": "1"})
+    env.ok(tty.count("\n") == 5 and "\x1b" not in tty, "NO_COLOR=1 on a terminal: no colour")
+    tty = on_tty(env, base + ["--max-messages", "5", "--color", "never"], {})
+    env.ok(tty.count("\n") == 5 and "\x1b" not in tty, "--color never on a terminal")
+    r = newsclf(env, *base, "--color", "sometimes", check_rc=2)
+    env.ok(b"--color must be" in r.stderr, "--color sometimes: usage error")
+
+    for tz, off in (("UTC", "+00:00"), ("Asia/Kolkata", "+05:30"), ("America/Caracas", "-04:00")):
+        r = subprocess.run([env.tool("newsclf")] + base + ["--max-messages", "2"],
+                           stdout=subprocess.PIPE, env=dict(os.environ, TZ=tz), timeout=60)
+        lines = r.stdout.decode().splitlines()
+        env.ok(len(lines) == 2 and all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}"
+                                                + re.escape(off) + " ", l) for l in lines),
+               "TZ=%s: times with their offset %s: %s" % (tz, off, lines[:1]))
+
+    r = newsclf(env, *base[:-4], "--from", "end", "--timeout-ms", "3000")
+    env.ok(r.stdout == b"", "--from end: nothing already there")
+    r = newsclf(env, *base[:-4], "--from", "2000-01-01T00:00:00+01:00", "--timeout-ms", "3000")
+    env.ok(r.returncode == 0, "--from TIME accepted (the mock looks up no time: from the end)")
+    r = newsclf(env, *base[:-4], "--from", "yesterday", check_rc=2)
+    env.ok(b"--from must be" in r.stderr, "--from yesterday: usage error")
+    r = newsclf(env, *base[:-4], "--from", "2026-01-01", "--group", "g", check_rc=2)
+    env.ok(b"--from TIME needs no --group" in r.stderr, "--from TIME with --group refused")
+    r = newsclf(env, "subscribe", "--brokers", "127.0.0.1:1", "--label", "trade", check_rc=1)
+    env.ok(b"cannot read the cluster's metadata from 127.0.0.1:1: " in r.stderr,
+           "the unreachable broker is named: " + r.stderr.decode()[-200:])
 
 
 # ---- subscribe ----
@@ -139,6 +203,7 @@ def test_subscribe(env):
     env.ok(b"--label" in r.stderr, "no --label: usage error (exit 2)")
     r = newsclf(env, "subscribe", "--brokers", b.bs, "--label", "nosuch", check_rc=1)
     env.ok(b"news.labeled.nosuch does not exist" in r.stderr, "an unknown label is an error")
+    subscribe_display(env, b)
 
 
 # ---- reclassify ----
