@@ -132,6 +132,16 @@ check "/var/lib/newsclf/models/current -> the shipped model" \
 check "the packaged newsclf loads the packaged model" \
     sh -c "'$root/usr/bin/newsclf' classify --model '$root/usr/share/newsclf/models/default' \
            --whole '$src/models/corpus/example-article.txt' | grep -q '\"labels\":\\[\"'"
+# The installed retrain script names itself as installed, and without
+# arguments says what data it needs (exit 2) instead of failing on a path.
+check "newsclf-retrain --help names itself newsclf-retrain" \
+    sh -c "'$root/usr/sbin/newsclf-retrain' --help | head -1 | grep -q '^newsclf-retrain: '"
+retrain_out=$("$root/usr/sbin/newsclf-retrain" 2>&1) && retrain_rc=0 || retrain_rc=$?
+check "newsclf-retrain without arguments exits 2" test "$retrain_rc" = 2
+check "newsclf-retrain without arguments explains the data it needs" \
+    grep -q '^newsclf-retrain: no labeled articles given' <<<"$retrain_out"
+check "newsclf-retrain without arguments shows the --data form" \
+    grep -q 'newsclf-retrain --data LABELED.jsonl' <<<"$retrain_out"
 # --check-config also loads the model; model.path names the installed
 # store's symlink, which points into / here, so the packaged model is named.
 check "newsclfd --check-config accepts the packaged config" \
