@@ -6,9 +6,14 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_flag;
+/* Set once the process has stopped cleanly: later signals change nothing. */
+static volatile sig_atomic_t done_flag;
+/* When the first stop signal arrived (CLOCK_MONOTONIC), for SAME_REQUEST_MS. */
+static struct timespec first_stop;
 static volatile sig_atomic_t reload_flag;
 /* Written once by nc_signals_install before the handlers exist. */
 static char second_msg[128];
@@ -40,10 +45,25 @@ fail:
     return NULL;
 }
 
+/* Signals this close together are one request: timeout(1), and supervisors
+ * that signal both a process and its group, deliver the same SIGTERM twice. */
+#define SAME_REQUEST_MS 100
+
+static long long ms_since(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now); /* async-signal-safe */
+    return (long long)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
 static void on_stop(int sig)
 {
     (void)sig;
+    if (done_flag)
+        return; /* stopped cleanly already: nothing left to cut short */
     if (stop_flag && second_len) {
+        if (ms_since(&first_stop) < SAME_REQUEST_MS)
+            return;
         /* Second signal: the operator wants out now. Nothing is committed
          * past unacknowledged output, so this loses nothing. write and
          * _exit are async-signal-safe. */
@@ -51,7 +71,14 @@ static void on_stop(int sig)
         (void)w;
         _exit(130);
     }
+    if (!stop_flag)
+        clock_gettime(CLOCK_MONOTONIC, &first_stop);
     stop_flag = 1;
+}
+
+void nc_signals_done(void)
+{
+    done_flag = 1;
 }
 
 static void on_hup(int sig)

@@ -30,7 +30,10 @@ nc_config *nc_process_config(const char *path, const char *fallback, int embedde
 
 enum nc_signal_flags {
     NC_SIGNALS_RELOAD = 1,     /* SIGHUP sets the reload flag (else: default action) */
-    NC_SIGNALS_SECOND_EXIT = 2, /* a second SIGTERM/SIGINT exits at once (status 130) */
+    NC_SIGNALS_SECOND_EXIT = 2, /* a second SIGTERM/SIGINT exits at once (status 130),
+                                 * unless it comes within 100 ms of the first (the
+                                 * same request delivered twice) or after
+                                 * nc_signals_done() */
     NC_SIGNALS_NO_SIGPIPE = 4   /* SIGPIPE ignored (a daemon; a CLI piped into `head`
                                  * should die of it) */
 };
@@ -44,5 +47,8 @@ void nc_signals_install(const char *name, int flags);
 /* The flags the handlers set; the process clears the reload flag. */
 volatile sig_atomic_t *nc_signals_stop(void);
 volatile sig_atomic_t *nc_signals_reload(void);
+/* The process has stopped cleanly: signals from now on are ignored, so a late
+ * one cannot turn a clean exit into 130. */
+void nc_signals_done(void);
 
 #endif

@@ -436,6 +436,8 @@ int main(int argc, char **argv)
             .embedded = emb,
         };
         rc = run_pipeline(&po, &a);
+        if (rc == 0)
+            nc_signals_done();
     }
 out:
     nc_embedded_free(emb);
