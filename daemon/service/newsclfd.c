@@ -377,6 +377,10 @@ int main(int argc, char **argv)
         free(a.sets);
         return rc;
     }
+    /* Before anything that takes time: a stop signal from here on is a
+     * clean stop, whatever phase of start-up it meets. */
+    nc_signals_install("newsclfd",
+                       NC_SIGNALS_RELOAD | NC_SIGNALS_SECOND_EXIT | NC_SIGNALS_NO_SIGPIPE);
     cfg = load_config(&a, a.config, err, sizeof(err));
     if (!cfg) {
         fprintf(stderr, "%s\n", err);
@@ -393,8 +397,6 @@ int main(int argc, char **argv)
         goto out;
     }
     nc_log_set_format(log, cfg->logging.format);
-    nc_signals_install("newsclfd",
-                       NC_SIGNALS_RELOAD | NC_SIGNALS_SECOND_EXIT | NC_SIGNALS_NO_SIGPIPE);
     if (geteuid() == 0)
         nc_log_warn(log, "running as root: use an unprivileged user (the systemd units run as "
                          "newsclf); the daemon needs no privileges");

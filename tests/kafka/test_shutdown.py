@@ -58,12 +58,21 @@ def finish(env, c, prefix, group, delivery):
     kt.check_outputs(env, c, prefix, N, delivery == "exactly-once")
 
 
+def started(d):
+    """Waits for the daemon's first log line: its signal handlers are in
+    place from before it (a SIGTERM that meets the process before its main()
+    runs, e.g. while the sanitizer runtime starts, kills it as for any
+    program)."""
+    d.wait_log(r"\S", 30)
+
+
 def startup(env, c, prefix, delivery):
     rng = kt.seed()
     group = setup_topics(env, c, prefix)
     worst = 0.0
     for k in range(MOMENTS):
         d = kt.start_daemon(env, c, prefix, group, "sd-1", delivery)
+        started(d)
         time.sleep(rng.uniform(0, 1.5))  # the random moment is the test
         worst = max(worst, stop_in_time(d, "start-up stop %d" % k))
     finish(env, c, prefix, group, delivery)
@@ -79,6 +88,7 @@ def rebalance(env, c, prefix, delivery):
         d1 = kt.start_daemon(env, c, prefix, group, "sd-1", delivery)
         d1.running()
         d2 = kt.start_daemon(env, c, prefix, group, "sd-2", delivery)
+        started(d2)
         time.sleep(rng.uniform(0, 1.5))  # a random moment of the rebalance
         worst = max(worst, stop_in_time(d1, "rebalance stop %d (first)" % k))
         worst = max(worst, stop_in_time(d2, "rebalance stop %d (second)" % k))
