@@ -144,8 +144,9 @@ static int slots_load(const nc_linear *l, const nc_featurizer *f, nc_fscratch *s
     enum { AHEAD = 8 };
     for (size_t j = 0; j < n && j < AHEAD; j++)
         __builtin_prefetch(l->rows + (size_t)l->row_of[feat[j]] * stride);
-    double *row = v->val + n;
-    uint32_t *blk = v->idx + n;
+    /* No features: the buffers may be unallocated (NULL + 0 is undefined). */
+    double *row = n ? v->val + n : NULL;
+    uint32_t *blk = n ? v->idx + n : NULL;
     for (size_t j = 0; j < n; j++) {
         if (j + AHEAD < n)
             __builtin_prefetch(l->rows + (size_t)l->row_of[feat[j + AHEAD]] * stride);
