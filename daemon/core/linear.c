@@ -139,14 +139,16 @@ static int slots_load(const nc_linear *l, const nc_featurizer *f, nc_fscratch *s
     if (nc_features_slots(f, s, &feat, &x->slot_of, &x->n) != 0)
         return -1;
     size_t n = x->n;
-    if (nc_svec_reserve(v, n * (stride + 1) > 2 * n ? n * (stride + 1) : 2 * n) != 0)
+    /* At least one entry, so that the buffers exist even for an article
+     * without features (NULL + 0 is undefined behaviour). */
+    size_t need = n * (stride + 1) > 2 * n ? n * (stride + 1) : 2 * n;
+    if (nc_svec_reserve(v, need ? need : 1) != 0)
         return -1;
     enum { AHEAD = 8 };
     for (size_t j = 0; j < n && j < AHEAD; j++)
         __builtin_prefetch(l->rows + (size_t)l->row_of[feat[j]] * stride);
-    /* No features: the buffers may be unallocated (NULL + 0 is undefined). */
-    double *row = n ? v->val + n : NULL;
-    uint32_t *blk = n ? v->idx + n : NULL;
+    double *row = v->val + n;
+    uint32_t *blk = v->idx + n;
     for (size_t j = 0; j < n; j++) {
         if (j + AHEAD < n)
             __builtin_prefetch(l->rows + (size_t)l->row_of[feat[j + AHEAD]] * stride);
